@@ -1,0 +1,20 @@
+"""Command line entry point: ``forge-monitoring <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from forge_monitoring import lab
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="forge-monitoring")
+    sub = parser.add_subparsers(dest="command", required=True)
+    lab.add_arguments(sub.add_parser("lab", help="the embedded Docker lab"))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

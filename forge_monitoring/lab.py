@@ -1,0 +1,318 @@
+"""The embedded Docker lab: systemd containers that model the seed's topology.
+
+``forge-monitoring lab up``   creates the networks and hosts described by
+                              inventories/lab, then runs site.yml against them
+                              over SSH (the connection production uses).
+``forge-monitoring lab down`` removes exactly what ``up`` created (found by the
+                              ``forge.lab`` label), keeping the cached base image.
+
+The inventory is the single source of truth: networks come from the group
+variable ``lab_networks`` and each host's addresses from ``lab_addresses``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LAB_INVENTORY = ROOT / "inventories" / "lab"
+STATE_DIR = ROOT / ".lab"
+DEFAULT_IMAGE = "forge-lab/debian-systemd:bookworm"
+LABEL = "forge.lab"
+
+# What systemd needs to run as PID 1 in a container on these machines
+# (--privileged is refused here; see docs/testing.md), plus NET_ADMIN and the
+# tun device for nftables and userspace WireGuard.
+SYSTEMD_RUN_FLAGS = [
+    "--cap-add", "SYS_ADMIN",
+    "--cap-add", "NET_ADMIN",
+    "--device", "/dev/net/tun",
+    "--security-opt", "seccomp=unconfined",
+    "--cgroupns", "host",
+    "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--tmpfs", "/run",
+    "--tmpfs", "/run/lock",
+    "--stop-signal", "SIGRTMIN+3",
+]
+
+
+class LabError(RuntimeError):
+    """A lab problem with a message meant for the user."""
+
+
+@dataclass(frozen=True)
+class Network:
+    key: str
+    name: str
+    subnet: str
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    container: str
+    # (network key, address) pairs; the first one is the network the container starts on
+    addresses: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class Plan:
+    lab_name: str
+    networks: dict[str, Network]
+    hosts: list[Host] = field(default_factory=list)
+
+
+def plan_from_inventory(inventory: dict) -> Plan:
+    """Build the lab plan from ``ansible-inventory --list`` output, checking it.
+
+    Every problem is reported at once, each naming the host or network.
+    """
+    hostvars = inventory.get("_meta", {}).get("hostvars", {})
+    if not hostvars:
+        raise LabError("lab inventory has no hosts")
+    first = next(iter(hostvars.values()))
+    lab_name = first.get("lab_name", "forge-lab")
+    raw_networks = first.get("lab_networks") or {}
+    problems: list[str] = []
+    networks: dict[str, Network] = {}
+    parsed: dict[str, ipaddress.IPv4Network] = {}
+    for key, spec in sorted(raw_networks.items()):
+        try:
+            net = ipaddress.ip_network(spec["subnet"])
+        except (KeyError, ValueError) as exc:
+            problems.append(f"lab_networks.{key}.subnet: expected a CIDR like 10.213.10.0/24 ({exc})")
+            continue
+        for other_key, other in parsed.items():
+            if net.overlaps(other):
+                problems.append(f"lab_networks.{key} ({net}) overlaps lab_networks.{other_key} ({other})")
+        parsed[key] = net
+        networks[key] = Network(key=key, name=spec.get("name", f"fm-lab-{key}"), subnet=str(net))
+    if not networks:
+        problems.append("lab_networks: expected at least one network")
+
+    hosts: list[Host] = []
+    seen: dict[str, str] = {}
+    for name in sorted(hostvars):
+        hv = hostvars[name]
+        addresses = hv.get("lab_addresses") or {}
+        if not addresses:
+            problems.append(f"{name}: lab_addresses is empty; expected e.g. {{vms: 10.213.10.11, wan: ...}}")
+            continue
+        pairs: list[tuple[str, str]] = []
+        for key, addr in addresses.items():
+            if key not in parsed:
+                problems.append(f"{name}: lab_addresses.{key} names no network in lab_networks")
+                continue
+            try:
+                ip = ipaddress.ip_address(addr)
+            except ValueError:
+                problems.append(f"{name}: lab_addresses.{key}={addr!r} is not an IP address")
+                continue
+            if ip not in parsed[key] or ip in (parsed[key].network_address, parsed[key].broadcast_address):
+                problems.append(f"{name}: lab_addresses.{key}={addr} is not a host address of {parsed[key]}")
+            if str(ip) == str(next(parsed[key].hosts())):
+                problems.append(f"{name}: lab_addresses.{key}={addr} is the bridge gateway of {parsed[key]}")
+            if str(ip) in seen:
+                problems.append(f"{name}: lab_addresses.{key}={addr} is also used by {seen[str(ip)]}")
+            seen[str(ip)] = name
+            pairs.append((key, str(ip)))
+        if hv.get("ansible_host") and hv["ansible_host"] not in dict(pairs).values():
+            problems.append(f"{name}: ansible_host {hv['ansible_host']} is none of its lab_addresses")
+        hosts.append(Host(name=name, container=hv.get("lab_container", f"fm-lab-{name}"), addresses=tuple(pairs)))
+    if problems:
+        raise LabError("the lab inventory is not usable:\n  - " + "\n  - ".join(problems))
+    return Plan(lab_name=lab_name, networks=networks, hosts=hosts)
+
+
+def run_args(plan: Plan, host: Host, image: str) -> list[str]:
+    """The ``docker run`` arguments for one lab host (started on its first network)."""
+    key, addr = host.addresses[0]
+    return [
+        "docker", "run", "--detach",
+        "--name", host.container,
+        "--hostname", host.name,
+        "--label", f"{LABEL}={plan.lab_name}",
+        *SYSTEMD_RUN_FLAGS,
+        "--network", plan.networks[key].name,
+        "--ip", addr,
+        "--network-alias", host.name,
+        image, "/lib/systemd/systemd",
+    ]
+
+
+def _docker(*args: str, check: bool = True, capture: bool = True, stdin: str | None = None):
+    proc = subprocess.run(["docker", *args], text=True, capture_output=capture, input=stdin, check=False)
+    if check and proc.returncode != 0:
+        raise LabError(f"docker {' '.join(args[:3])} failed: {(proc.stderr or '').strip()}")
+    return proc
+
+
+def _say(msg: str) -> None:
+    print(f"[lab] {msg}", flush=True)
+
+
+def load_plan() -> Plan:
+    exe = Path(sys.executable).parent / "ansible-inventory"
+    proc = subprocess.run(
+        [str(exe), "-i", str(LAB_INVENTORY), "--list"],
+        cwd=ROOT, text=True, capture_output=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise LabError(f"ansible-inventory failed on {LAB_INVENTORY}:\n{proc.stderr}")
+    return plan_from_inventory(json.loads(proc.stdout))
+
+
+def ensure_image(image: str) -> None:
+    env = dict(os.environ, FORGE_IMAGE=image)
+    if subprocess.run([str(ROOT / "scripts" / "build-image.sh")], env=env, check=False).returncode != 0:
+        raise LabError("building the base image failed (see the output above)")
+
+
+def ensure_networks(plan: Plan) -> None:
+    for net in plan.networks.values():
+        found = _docker("network", "inspect", net.name, "--format",
+                        f'{{{{ index .Labels "{LABEL}" }}}} {{{{ range .IPAM.Config }}}}{{{{ .Subnet }}}}{{{{ end }}}}',
+                        check=False)
+        if found.returncode == 0:
+            label, _, subnet = found.stdout.strip().partition(" ")
+            if label != plan.lab_name or subnet != net.subnet:
+                raise LabError(f"a network named {net.name} exists but is not this lab's "
+                               f"(label {label!r}, subnet {subnet}); remove it or rename lab_networks.{net.key}")
+            continue
+        _say(f"network {net.name} {net.subnet}")
+        _docker("network", "create", "--driver", "bridge", "--subnet", net.subnet,
+                "--label", f"{LABEL}={plan.lab_name}", net.name)
+
+
+def ensure_ssh_key() -> Path:
+    key = STATE_DIR / "ssh" / "id_ed25519"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(key.parent, 0o700)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "forge-lab", "-f", str(key)],
+                       check=True)
+    return key
+
+
+def ensure_host(plan: Plan, host: Host, image: str, pubkey: str) -> None:
+    state = _docker("inspect", host.container, "--format", "{{ .State.Running }}", check=False)
+    if state.returncode != 0:
+        _say(f"host {host.name} ({', '.join(a for _, a in host.addresses)})")
+        _docker(*run_args(plan, host, image)[1:])
+        for key, addr in host.addresses[1:]:
+            _docker("network", "connect", "--ip", addr, "--alias", host.name,
+                    plan.networks[key].name, host.container)
+    elif state.stdout.strip() != "true":
+        _docker("start", host.container)
+    deadline = time.monotonic() + 90
+    while True:
+        st = _docker("exec", host.container, "systemctl", "is-system-running", check=False).stdout.strip()
+        if st in ("running", "degraded"):
+            break
+        if time.monotonic() > deadline:
+            raise LabError(f"{host.name}: systemd did not finish booting (state {st!r})")
+        time.sleep(1)
+    _docker("exec", "-i", host.container, "sh", "-c",
+            "install -d -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
+            stdin=pubkey)
+    _docker("exec", host.container, "systemctl", "enable", "--now", "ssh.service")
+
+
+def write_known_hosts(plan: Plan) -> None:
+    """Pin each host's SSH key, read from inside the container (no trust on first use)."""
+    lines = []
+    for host in plan.hosts:
+        deadline = time.monotonic() + 30
+        while True:
+            got = _docker("exec", host.container, "cat", "/etc/ssh/ssh_host_ed25519_key.pub", check=False)
+            if got.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise LabError(f"{host.name}: sshd made no host key")
+            time.sleep(0.5)
+        keytype, blob = got.stdout.split()[:2]
+        names = ",".join([host.name, *(a for _, a in host.addresses)])
+        lines.append(f"{names} {keytype} {blob}")
+    (STATE_DIR / "ssh" / "known_hosts").write_text("\n".join(lines) + "\n")
+
+
+def up(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    plan = load_plan()
+    ensure_image(args.image)
+    ensure_networks(plan)
+    pubkey = ensure_ssh_key().with_suffix(".pub").read_text()
+    for host in plan.hosts:
+        ensure_host(plan, host, args.image, pubkey)
+    write_known_hosts(plan)
+    _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: "
+         + ", ".join(h.name for h in plan.hosts))
+    if args.no_deploy:
+        return 0
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(LAB_INVENTORY), "site.yml",
+           *args.ansible_args]
+    _say("running: ansible-playbook -i inventories/lab site.yml " + " ".join(args.ansible_args))
+    rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
+    _say(f"done in {time.monotonic() - started:.0f}s (rc={rc})")
+    return rc
+
+
+def down(args: argparse.Namespace) -> int:
+    lab_name = load_plan().lab_name
+    label = f"label={LABEL}={lab_name}"
+    containers = _docker("container", "ls", "--all", "--quiet", "--filter", label, check=False).stdout.split()
+    if containers:
+        _docker("rm", "--force", "--volumes", *containers)
+    networks = _docker("network", "ls", "--filter", label, "--format", "{{ .Name }}", check=False).stdout.split()
+    if networks:
+        _docker("network", "rm", *networks)
+    if STATE_DIR.exists():
+        shutil.rmtree(STATE_DIR)
+    _say(f"removed {len(containers)} containers and {len(networks)} networks; "
+         f"kept the base image {args.image}")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    plan = load_plan()
+    for host in plan.hosts:
+        st = _docker("inspect", host.container, "--format", "{{ .State.Status }}", check=False)
+        state = st.stdout.strip() if st.returncode == 0 else "absent"
+        print(f"{host.name:8} {host.container:16} {state:10} "
+              + " ".join(f"{plan.networks[k].name}={a}" for k, a in host.addresses))
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="lab_command", required=True)
+    p_up = sub.add_parser("up", help="create the lab and run site.yml against it")
+    p_up.add_argument("--no-deploy", action="store_true", help="only create the hosts")
+    p_up.add_argument("ansible_args", nargs=argparse.REMAINDER,
+                      help="extra arguments for ansible-playbook, after --")
+    p_up.set_defaults(func=_guard(up))
+    p_down = sub.add_parser("down", help="remove every container and network the lab created")
+    p_down.set_defaults(func=_guard(down))
+    p_status = sub.add_parser("status", help="show the lab hosts")
+    p_status.set_defaults(func=_guard(status))
+    parser.add_argument("--image", default=os.environ.get("FORGE_IMAGE", DEFAULT_IMAGE))
+
+
+def _guard(func):
+    def wrapper(args: argparse.Namespace) -> int:
+        if getattr(args, "ansible_args", None) and args.ansible_args[0] == "--":
+            args.ansible_args = args.ansible_args[1:]
+        try:
+            return func(args)
+        except LabError as exc:
+            print(f"[lab] ERROR: {exc}", file=sys.stderr)
+            return 2
+    return wrapper

@@ -26,41 +26,45 @@ def forge_inventory_problems(hostvars, groups):
     for parent, children in REQUIRED_GROUPS.items():
         if not groups.get(parent):
             problems.append(f"group {parent}: has no hosts; expected children {', '.join(children)}")
-        for child in children:
-            if child not in groups:
-                problems.append(f"group {child}: missing; expected it as a child of {parent} (it may be empty)")
+        problems += [
+            f"group {child}: missing; expected it as a child of {parent} (it may be empty)"
+            for child in children
+            if child not in groups
+        ]
     managed = sorted(set(groups.get("vms_site", [])) | set(groups.get("dev_sites", [])))
-    envs = set()
+    envs = {hostvars[h].get("forge_env") for h in managed} & set(ENVIRONMENTS)
     for host in managed:
-        hv = hostvars[host]
-        env = hv.get("forge_env")
-        if env not in ENVIRONMENTS:
-            problems.append(f"{host}: forge_env is {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
-        else:
-            envs.add(env)
-        addr = hv.get("forge_private_address")
-        try:
-            ip = ipaddress.ip_address(str(addr))
-            if ip.is_unspecified or ip.is_loopback:
-                problems.append(f"{host}: forge_private_address is {addr}; expected the host's private address")
-        except ValueError:
-            problems.append(f"{host}: forge_private_address is {addr!r}; expected an IP address like 10.0.1.10")
-        subs = hv.get("forge_substitutes") or {}
-        if not isinstance(subs, dict):
-            problems.append(f"{host}: forge_substitutes must be a dict of component -> {{kind, what}}")
-            continue
-        if subs and env == "production":
-            problems.append(
-                f"{host}: forge_substitutes lists {', '.join(sorted(subs))}; production inventories never "
-                "substitute: install the upstream artifacts (see docs/artifacts.md)"
-            )
-        for comp, spec in subs.items():
-            if not isinstance(spec, dict) or spec.get("kind") not in SUBSTITUTE_KINDS or not spec.get("what"):
-                problems.append(
-                    f"{host}: forge_substitutes.{comp} is {spec!r}; expected {{kind: substitute|fixture, what: <text>}}"
-                )
+        problems += _host_problems(host, hostvars[host])
     if len(envs) > 1:
         problems.append(f"forge_env: hosts disagree ({', '.join(sorted(envs))}); one inventory is one environment")
+    return problems
+
+
+def _host_problems(host, hv):
+    problems = []
+    env = hv.get("forge_env")
+    if env not in ENVIRONMENTS:
+        problems.append(f"{host}: forge_env is {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
+    addr = hv.get("forge_private_address")
+    try:
+        ip = ipaddress.ip_address(str(addr))
+        if ip.is_unspecified or ip.is_loopback:
+            problems.append(f"{host}: forge_private_address is {addr}; expected the host's private address")
+    except ValueError:
+        problems.append(f"{host}: forge_private_address is {addr!r}; expected an IP address like 10.0.1.10")
+    subs = hv.get("forge_substitutes") or {}
+    if not isinstance(subs, dict):
+        return [*problems, f"{host}: forge_substitutes must be a dict of component -> {{kind, what}}"]
+    if subs and env == "production":
+        problems.append(
+            f"{host}: forge_substitutes lists {', '.join(sorted(subs))}; production inventories never "
+            "substitute: install the upstream artifacts (see docs/artifacts.md)"
+        )
+    problems += [
+        f"{host}: forge_substitutes.{comp} is {spec!r}; expected {{kind: substitute|fixture, what: <text>}}"
+        for comp, spec in subs.items()
+        if not isinstance(spec, dict) or spec.get("kind") not in SUBSTITUTE_KINDS or not spec.get("what")
+    ]
     return problems
 
 
@@ -72,7 +76,8 @@ def forge_substitute_notice(hostvars, hosts):
             if isinstance(spec, dict):
                 seen.setdefault((comp, spec.get("kind", "?"), spec.get("what", "")), []).append(host)
     return [
-        f"{kind.upper():10} {comp}: {what} (on {', '.join(sorted(h))})" for (comp, kind, what), h in sorted(seen.items())
+        f"{kind.upper():10} {comp}: {what} (on {', '.join(sorted(h))})"
+        for (comp, kind, what), h in sorted(seen.items())
     ]
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forge_monitoring import lab
+from forge_monitoring import lab, roledocs
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="forge-monitoring")
     sub = parser.add_subparsers(dest="command", required=True)
     lab.add_arguments(sub.add_parser("lab", help="the embedded Docker lab"))
+    roledocs.add_arguments(sub.add_parser("docs", help="regenerate the README's role variable tables"))
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -80,57 +80,64 @@ def plan_from_inventory(inventory: dict) -> Plan:
     if not hostvars:
         raise LabError("lab inventory has no hosts")
     first = next(iter(hostvars.values()))
-    lab_name = first.get("lab_name", "forge-lab")
-    raw_networks = first.get("lab_networks") or {}
     problems: list[str] = []
-    networks: dict[str, Network] = {}
+    parsed = _parse_networks(first.get("lab_networks") or {}, problems)
+    networks = {
+        key: Network(key=key, name=(first["lab_networks"][key].get("name") or f"fm-lab-{key}"), subnet=str(net))
+        for key, net in parsed.items()
+    }
+    seen: dict[str, str] = {}
+    hosts = [_parse_host(name, hostvars[name], parsed, seen, problems) for name in sorted(hostvars)]
+    if problems:
+        raise LabError("the lab inventory is not usable:\n  - " + "\n  - ".join(problems))
+    return Plan(lab_name=first.get("lab_name", "forge-lab"), networks=networks, hosts=hosts)
+
+
+def _parse_networks(raw: dict, problems: list[str]) -> dict[str, ipaddress.IPv4Network]:
     parsed: dict[str, ipaddress.IPv4Network] = {}
-    for key, spec in sorted(raw_networks.items()):
+    for key, spec in sorted(raw.items()):
         try:
             net = ipaddress.ip_network(spec["subnet"])
         except (KeyError, ValueError) as exc:
             problems.append(f"lab_networks.{key}.subnet: expected a CIDR like 10.213.10.0/24 ({exc})")
             continue
-        for other_key, other in parsed.items():
-            if net.overlaps(other):
-                problems.append(f"lab_networks.{key} ({net}) overlaps lab_networks.{other_key} ({other})")
+        problems += [
+            f"lab_networks.{key} ({net}) overlaps lab_networks.{other_key} ({other})"
+            for other_key, other in parsed.items()
+            if net.overlaps(other)
+        ]
         parsed[key] = net
-        networks[key] = Network(key=key, name=spec.get("name", f"fm-lab-{key}"), subnet=str(net))
-    if not networks:
+    if not parsed:
         problems.append("lab_networks: expected at least one network")
+    return parsed
 
-    hosts: list[Host] = []
-    seen: dict[str, str] = {}
-    for name in sorted(hostvars):
-        hv = hostvars[name]
-        addresses = hv.get("lab_addresses") or {}
-        if not addresses:
-            problems.append(f"{name}: lab_addresses is empty; expected e.g. {{vms: 10.213.10.11, wan: ...}}")
+
+def _parse_host(name: str, hv: dict, nets: dict, seen: dict[str, str], problems: list[str]) -> Host:
+    addresses = hv.get("lab_addresses") or {}
+    if not addresses:
+        problems.append(f"{name}: lab_addresses is empty; expected e.g. {{vms: 10.213.10.11, wan: ...}}")
+    pairs: list[tuple[str, str]] = []
+    for key, addr in addresses.items():
+        if key not in nets:
+            problems.append(f"{name}: lab_addresses.{key} names no network in lab_networks")
             continue
-        pairs: list[tuple[str, str]] = []
-        for key, addr in addresses.items():
-            if key not in parsed:
-                problems.append(f"{name}: lab_addresses.{key} names no network in lab_networks")
-                continue
-            try:
-                ip = ipaddress.ip_address(addr)
-            except ValueError:
-                problems.append(f"{name}: lab_addresses.{key}={addr!r} is not an IP address")
-                continue
-            if ip not in parsed[key] or ip in (parsed[key].network_address, parsed[key].broadcast_address):
-                problems.append(f"{name}: lab_addresses.{key}={addr} is not a host address of {parsed[key]}")
-            if str(ip) == str(next(parsed[key].hosts())):
-                problems.append(f"{name}: lab_addresses.{key}={addr} is the bridge gateway of {parsed[key]}")
-            if str(ip) in seen:
-                problems.append(f"{name}: lab_addresses.{key}={addr} is also used by {seen[str(ip)]}")
-            seen[str(ip)] = name
-            pairs.append((key, str(ip)))
-        if hv.get("ansible_host") and hv["ansible_host"] not in dict(pairs).values():
-            problems.append(f"{name}: ansible_host {hv['ansible_host']} is none of its lab_addresses")
-        hosts.append(Host(name=name, container=hv.get("lab_container", f"fm-lab-{name}"), addresses=tuple(pairs)))
-    if problems:
-        raise LabError("the lab inventory is not usable:\n  - " + "\n  - ".join(problems))
-    return Plan(lab_name=lab_name, networks=networks, hosts=hosts)
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            problems.append(f"{name}: lab_addresses.{key}={addr!r} is not an IP address")
+            continue
+        net = nets[key]
+        if ip not in net or ip in (net.network_address, net.broadcast_address):
+            problems.append(f"{name}: lab_addresses.{key}={addr} is not a host address of {net}")
+        elif ip == next(net.hosts()):
+            problems.append(f"{name}: lab_addresses.{key}={addr} is the bridge gateway of {net}")
+        if str(ip) in seen:
+            problems.append(f"{name}: lab_addresses.{key}={addr} is also used by {seen[str(ip)]}")
+        seen[str(ip)] = name
+        pairs.append((key, str(ip)))
+    if addresses and hv.get("ansible_host") not in dict(pairs).values():
+        problems.append(f"{name}: ansible_host {hv.get('ansible_host')} is none of its lab_addresses")
+    return Host(name=name, container=hv.get("lab_container", f"fm-lab-{name}"), addresses=tuple(pairs))
 
 
 def run_args(plan: Plan, host: Host, image: str) -> list[str]:

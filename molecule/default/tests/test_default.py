@@ -1,0 +1,97 @@
+"""Host checks for the foundation scenario (molecule verify, testinfra)."""
+
+import re
+
+import pytest
+
+TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
+
+
+def _hv(host):
+    return host.ansible.get_variables()
+
+
+def test_systemd_runs_clean(host):
+    assert host.check_output("cat /proc/1/comm") == "systemd"
+    state = host.run("systemctl is-system-running").stdout.strip()
+    failed = host.run("systemctl --failed --no-legend --plain").stdout.strip()
+    assert state == "running", f"{state}: {failed}"
+
+
+def test_node_exporter_package_pinned(host):
+    pkg = host.package("prometheus-node-exporter")
+    assert pkg.is_installed
+    assert pkg.version == "1.5.0-1+b6"
+
+
+def test_node_exporter_listens_on_private_address_only(host):
+    addr = _hv(host)["forge_private_address"]
+    sockets = host.check_output("ss -Htln sport = :9100")
+    listening = [line.split()[3] for line in sockets.splitlines()]
+    assert listening == [f"{addr}:9100"]
+    metrics = host.check_output(f"curl -sf http://{addr}:9100/metrics")
+    assert "node_exporter_build_info" in metrics
+    # the textfile collector reads the configured directory
+    assert 'node_textfile_scrape_error 0' in metrics
+
+
+def test_node_exporter_refuses_other_interfaces(host):
+    # 127.0.0.1 and the WAN address are not served
+    for ip in ("127.0.0.1", *host.interface("eth1").addresses):
+        if ":" in ip:
+            continue
+        assert host.run(f"curl -sf -m 3 http://{ip}:9100/metrics").rc != 0, ip
+
+
+def test_node_exporter_args_file(host):
+    f = host.file("/etc/default/prometheus-node-exporter")
+    assert f.mode == 0o644
+    assert f"--collector.textfile.directory={TEXTFILE_DIR}" in f.content_string
+    assert "--no-collector.nvme" in f.content_string
+    d = host.file(TEXTFILE_DIR)
+    assert d.is_directory
+    assert d.mode == 0o775
+
+
+def test_chrony_runs_and_is_validated_config(host):
+    assert host.service("chrony").is_running
+    assert host.service("chrony").is_enabled
+    conf = host.file("/etc/chrony/chrony.conf").content_string
+    assert host.run("chronyd -p -f /etc/chrony/chrony.conf").rc == 0
+    hv = _hv(host)
+    if "vms_site" in hv["group_names"]:
+        assert "allow 10.214.0.0/24" in conf
+        assert "local stratum 10 orphan" in conf
+    else:
+        assert "server 10.214.0.11 iburst" in conf
+        assert "pool " not in conf
+
+
+def test_dev_hosts_take_time_from_the_monitoring_site(host):
+    if "dev_sites" not in _hv(host)["group_names"]:
+        pytest.skip("dev hosts only")
+    for _ in range(20):
+        sources = host.check_output("chronyc -n sources")
+        if re.search(r"^\^\*\s+10\.214\.0\.11", sources, re.M):
+            break
+        host.run("sleep 1")
+    assert re.search(r"^\^\*\s+10\.214\.0\.11", sources, re.M), sources
+
+
+def test_journald_limits(host):
+    f = host.file("/etc/systemd/journald.conf.d/90-forge.conf")
+    assert "SystemMaxUse=1G" in f.content_string
+    assert "RateLimitBurst=10000" in f.content_string
+
+
+def test_sysctl_file_written(host):
+    content = host.file("/etc/sysctl.d/90-forge.conf").content_string
+    assert "net.core.somaxconn=4096" in content
+    assert "vm.swappiness=10" in content
+
+
+def test_timezone_and_directories(host):
+    assert host.check_output("readlink /etc/localtime") == "/usr/share/zoneinfo/UTC"
+    assert host.check_output("date +%Z") == "UTC"
+    for path in ("/etc/forge", "/var/lib/forge"):
+        assert host.file(path).is_directory

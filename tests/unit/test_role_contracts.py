@@ -1,0 +1,72 @@
+"""House rules every role follows: argument specs that match the defaults, variable
+naming, tasks split by phase, tags per role, and README tables generated from the specs."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from forge_monitoring import roledocs
+
+ROOT = Path(__file__).resolve().parents[2]
+ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
+PHASES = ("preflight", "install", "configure", "service", "verify")
+# Roles that are libraries called with tasks_from by other roles, not services.
+LIBRARY_ROLES = {"artifact"}
+
+
+def _yaml(path):
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def test_there_are_roles():
+    assert {"base", "node_exporter", "artifact"} <= set(ROLES)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_argument_specs_match_defaults(role):
+    spec_file = ROOT / "roles" / role / "meta" / "argument_specs.yml"
+    assert spec_file.exists(), f"{role}: meta/argument_specs.yml is missing"
+    options = _yaml(spec_file)["argument_specs"]["main"].get("options") or {}
+    defaults = _yaml(ROOT / "roles" / role / "defaults" / "main.yml")
+    assert sorted(defaults) == sorted(options), f"{role}: defaults and argument_specs name different variables"
+    for name, value in defaults.items():
+        assert "default" in options[name], f"{role}: {name} has no default in argument_specs"
+        assert options[name]["default"] == value, f"{role}: {name} default differs between defaults and spec"
+        assert options[name].get("description"), f"{role}: {name} has no description"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_variable_naming(role):
+    for name in _yaml(ROOT / "roles" / role / "defaults" / "main.yml"):
+        assert name.startswith(f"{role}_"), f"{role}: public variable {name} must start with {role}_"
+    vars_file = ROOT / "roles" / role / "vars" / "main.yml"
+    if vars_file.exists():
+        for name in _yaml(vars_file):
+            assert name.startswith(f"__{role}_"), f"{role}: internal variable {name} must start with __{role}_"
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - LIBRARY_ROLES))
+def test_tasks_split_by_phase_with_tags(role):
+    tasks = ROOT / "roles" / role / "tasks"
+    for phase in PHASES:
+        assert (tasks / f"{phase}.yml").exists(), f"{role}: tasks/{phase}.yml is missing"
+    main = yaml.safe_load((tasks / "main.yml").read_text())
+    imported = [t["ansible.builtin.import_tasks"] for t in main]
+    assert imported == [f"{p}.yml" for p in PHASES]
+    for task in main:
+        assert role in task["tags"], f"{role}: {task['name']} lacks the role tag"
+
+
+@pytest.mark.parametrize("role", sorted(set(ROLES) - LIBRARY_ROLES))
+def test_handlers_are_check_mode_safe(role):
+    handlers = ROOT / "roles" / role / "handlers" / "main.yml"
+    for handler in _yaml(handlers) if handlers.exists() else []:
+        assert "not ansible_check_mode" in str(handler.get("when", "")), f"{role}: {handler['name']}"
+
+
+def test_readme_tables_are_generated_from_the_specs():
+    _, new = roledocs.update_readme(ROOT / "README.md", ROOT / "roles")
+    assert (ROOT / "README.md").read_text() == new, "run `.venv/bin/forge-monitoring docs`"
+    for role in ROLES:
+        assert f"### {role}" in new

@@ -9,9 +9,14 @@ want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
-echo "[venv] creating .venv (about a minute on a fresh machine)" >&2
+echo "[venv] installing .venv from pyproject.toml (about a minute on a fresh machine)" >&2
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e ".[test]" 2> >(grep -v "is ignored: it is neither" >&2)
+log=.venv/pip-install.log
+if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e ".[test]"; } > "$log" 2>&1; then
+  grep -v "is ignored: it is neither" "$log" | tail -30 >&2
+  echo "[venv] pip install failed (full log: $log)" >&2
+  exit 1
+fi
 echo "$want" > "$stamp"
-echo "[venv] ready: $(.venv/bin/ansible --version | head -1)" >&2
+version=$(.venv/bin/ansible --version)
+echo "[venv] ready: ${version%%$'\n'*}" >&2

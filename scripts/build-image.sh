@@ -78,4 +78,6 @@ tar -C "$root" -c . | docker import \
   --change 'CMD ["/lib/systemd/systemd"]' \
   --change "LABEL forge.recipe=$want" \
   - "$IMAGE" > /dev/null
+# The image this one replaced is now untagged: drop it (only images of this recipe label).
+docker image prune --force --filter label=forge.recipe >/dev/null
 log "built $IMAGE (recipe $want) in $(( $(date +%s) - start ))s"

@@ -1,0 +1,63 @@
+"""playbooks/preflight.yml through the real ansible-playbook: it runs on the controller
+only, reports every inventory problem at once and never contacts a host."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
+
+
+def _preflight(inventory, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
+    proc = subprocess.run(
+        [str(PLAYBOOK_BIN), "-i", str(inventory), "playbooks/preflight.yml", *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=300,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("inventory", ["lab", "production"])
+def test_shipped_inventories_pass_preflight_on_the_controller_only(inventory):
+    rc, out = _preflight(ROOT / "inventories" / inventory)
+    assert rc == 0, out
+    # only the controller took part: production hosts do not even exist
+    recap = out.split("PLAY RECAP", 1)[1]
+    assert "localhost" in recap
+    assert "vms-1" not in recap and "dev-1" not in recap
+
+
+def test_production_never_substitutes():
+    subs = json.dumps({"forge_substitutes": {"signoz": {"kind": "fixture", "what": "test fixture"}}})
+    rc, out = _preflight(ROOT / "inventories" / "production", "-e", subs)
+    assert rc != 0
+    assert "production inventories never substitute" in out
+    assert "vms-1.example.internal: forge_substitutes lists signoz" in out
+
+
+def test_lab_substitutes_are_announced():
+    subs = json.dumps({"forge_substitutes": {"signoz": {"kind": "fixture", "what": "test fixture"}}})
+    rc, out = _preflight(ROOT / "inventories" / "lab", "-e", subs)
+    assert rc == 0, out
+    assert "LAB RUN: these components are NOT the upstream artifacts" in out
+    assert "FIXTURE    signoz: test fixture (on dev-1, dev-2, vms-1)" in out
+
+
+def test_every_problem_is_reported_before_any_host(tmp_path):
+    inv = tmp_path / "inv"
+    shutil.copytree(ROOT / "inventories" / "production", inv)
+    (inv / "host_vars" / "dev-1.example.internal.yml").write_text("---\nforge_private_address: not-an-ip\n")
+    (inv / "host_vars" / "dev-2.example.internal.yml").write_text("---\nforge_env: staging\n"
+                                                                   "forge_private_address: 10.20.0.22\n")
+    rc, out = _preflight(inv)
+    assert rc != 0
+    assert "The inventory has 2 problem(s):" in out
+    assert "dev-1.example.internal: forge_private_address is 'not-an-ip'; expected an IP address" in out
+    assert "dev-2.example.internal: forge_env is 'staging'; expected one of lab, production" in out
+    assert "PLAY [VMS" not in out  # nothing ran past preflight

@@ -33,15 +33,24 @@ LABEL = "forge.lab"
 # (--privileged is refused here; see docs/testing.md), plus NET_ADMIN and the
 # tun device for nftables and userspace WireGuard.
 SYSTEMD_RUN_FLAGS = [
-    "--cap-add", "SYS_ADMIN",
-    "--cap-add", "NET_ADMIN",
-    "--device", "/dev/net/tun",
-    "--security-opt", "seccomp=unconfined",
-    "--cgroupns", "host",
-    "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-    "--tmpfs", "/run",
-    "--tmpfs", "/run/lock",
-    "--stop-signal", "SIGRTMIN+3",
+    "--cap-add",
+    "SYS_ADMIN",
+    "--cap-add",
+    "NET_ADMIN",
+    "--device",
+    "/dev/net/tun",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--cgroupns",
+    "host",
+    "--volume",
+    "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+    "--tmpfs",
+    "/run",
+    "--tmpfs",
+    "/run/lock",
+    "--stop-signal",
+    "SIGRTMIN+3",
 ]
 
 
@@ -144,15 +153,24 @@ def run_args(plan: Plan, host: Host, image: str) -> list[str]:
     """The ``docker run`` arguments for one lab host (started on its first network)."""
     key, addr = host.addresses[0]
     return [
-        "docker", "run", "--detach",
-        "--name", host.container,
-        "--hostname", host.name,
-        "--label", f"{LABEL}={plan.lab_name}",
+        "docker",
+        "run",
+        "--detach",
+        "--name",
+        host.container,
+        "--hostname",
+        host.name,
+        "--label",
+        f"{LABEL}={plan.lab_name}",
         *SYSTEMD_RUN_FLAGS,
-        "--network", plan.networks[key].name,
-        "--ip", addr,
-        "--network-alias", host.name,
-        image, "/lib/systemd/systemd",
+        "--network",
+        plan.networks[key].name,
+        "--ip",
+        addr,
+        "--network-alias",
+        host.name,
+        image,
+        "/lib/systemd/systemd",
     ]
 
 
@@ -171,7 +189,10 @@ def load_plan() -> Plan:
     exe = Path(sys.executable).parent / "ansible-inventory"
     proc = subprocess.run(
         [str(exe), "-i", str(LAB_INVENTORY), "--list"],
-        cwd=ROOT, text=True, capture_output=True, check=False,
+        cwd=ROOT,
+        text=True,
+        capture_output=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise LabError(f"ansible-inventory failed on {LAB_INVENTORY}:\n{proc.stderr}")
@@ -186,18 +207,34 @@ def ensure_image(image: str) -> None:
 
 def ensure_networks(plan: Plan) -> None:
     for net in plan.networks.values():
-        found = _docker("network", "inspect", net.name, "--format",
-                        f'{{{{ index .Labels "{LABEL}" }}}} {{{{ range .IPAM.Config }}}}{{{{ .Subnet }}}}{{{{ end }}}}',
-                        check=False)
+        found = _docker(
+            "network",
+            "inspect",
+            net.name,
+            "--format",
+            f'{{{{ index .Labels "{LABEL}" }}}} {{{{ range .IPAM.Config }}}}{{{{ .Subnet }}}}{{{{ end }}}}',
+            check=False,
+        )
         if found.returncode == 0:
             label, _, subnet = found.stdout.strip().partition(" ")
             if label != plan.lab_name or subnet != net.subnet:
-                raise LabError(f"a network named {net.name} exists but is not this lab's "
-                               f"(label {label!r}, subnet {subnet}); remove it or rename lab_networks.{net.key}")
+                raise LabError(
+                    f"a network named {net.name} exists but is not this lab's "
+                    f"(label {label!r}, subnet {subnet}); remove it or rename lab_networks.{net.key}"
+                )
             continue
         _say(f"network {net.name} {net.subnet}")
-        _docker("network", "create", "--driver", "bridge", "--subnet", net.subnet,
-                "--label", f"{LABEL}={plan.lab_name}", net.name)
+        _docker(
+            "network",
+            "create",
+            "--driver",
+            "bridge",
+            "--subnet",
+            net.subnet,
+            "--label",
+            f"{LABEL}={plan.lab_name}",
+            net.name,
+        )
 
 
 def ensure_ssh_key() -> Path:
@@ -205,8 +242,7 @@ def ensure_ssh_key() -> Path:
     if not key.exists():
         key.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(key.parent, 0o700)
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "forge-lab", "-f", str(key)],
-                       check=True)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "forge-lab", "-f", str(key)], check=True)
     return key
 
 
@@ -216,8 +252,7 @@ def ensure_host(plan: Plan, host: Host, image: str, pubkey: str) -> None:
         _say(f"host {host.name} ({', '.join(a for _, a in host.addresses)})")
         _docker(*run_args(plan, host, image)[1:])
         for key, addr in host.addresses[1:]:
-            _docker("network", "connect", "--ip", addr, "--alias", host.name,
-                    plan.networks[key].name, host.container)
+            _docker("network", "connect", "--ip", addr, "--alias", host.name, plan.networks[key].name, host.container)
     elif state.stdout.strip() != "true":
         _docker("start", host.container)
     deadline = time.monotonic() + 90
@@ -228,9 +263,15 @@ def ensure_host(plan: Plan, host: Host, image: str, pubkey: str) -> None:
         if time.monotonic() > deadline:
             raise LabError(f"{host.name}: systemd did not finish booting (state {st!r})")
         time.sleep(1)
-    _docker("exec", "-i", host.container, "sh", "-c",
-            "install -d -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
-            stdin=pubkey)
+    _docker(
+        "exec",
+        "-i",
+        host.container,
+        "sh",
+        "-c",
+        "install -d -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
+        stdin=pubkey,
+    )
     _docker("exec", host.container, "systemctl", "enable", "--now", "ssh.service")
 
 
@@ -261,12 +302,16 @@ def up(args: argparse.Namespace) -> int:
     for host in plan.hosts:
         ensure_host(plan, host, args.image, pubkey)
     write_known_hosts(plan)
-    _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: "
-         + ", ".join(h.name for h in plan.hosts))
+    _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: " + ", ".join(h.name for h in plan.hosts))
     if args.no_deploy:
         return 0
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(LAB_INVENTORY), "site.yml",
-           *args.ansible_args]
+    cmd = [
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-i",
+        str(LAB_INVENTORY),
+        "site.yml",
+        *args.ansible_args,
+    ]
     _say("running: ansible-playbook -i inventories/lab site.yml " + " ".join(args.ansible_args))
     rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
     _say(f"done in {time.monotonic() - started:.0f}s (rc={rc})")
@@ -284,8 +329,7 @@ def down(args: argparse.Namespace) -> int:
         _docker("network", "rm", *networks)
     if STATE_DIR.exists():
         shutil.rmtree(STATE_DIR)
-    _say(f"removed {len(containers)} containers and {len(networks)} networks; "
-         f"kept the base image {args.image}")
+    _say(f"removed {len(containers)} containers and {len(networks)} networks; kept the base image {args.image}")
     return 0
 
 
@@ -294,8 +338,10 @@ def status(args: argparse.Namespace) -> int:
     for host in plan.hosts:
         st = _docker("inspect", host.container, "--format", "{{ .State.Status }}", check=False)
         state = st.stdout.strip() if st.returncode == 0 else "absent"
-        print(f"{host.name:8} {host.container:16} {state:10} "
-              + " ".join(f"{plan.networks[k].name}={a}" for k, a in host.addresses))
+        print(
+            f"{host.name:8} {host.container:16} {state:10} "
+            + " ".join(f"{plan.networks[k].name}={a}" for k, a in host.addresses)
+        )
     return 0
 
 
@@ -303,8 +349,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="lab_command", required=True)
     p_up = sub.add_parser("up", help="create the lab and run site.yml against it")
     p_up.add_argument("--no-deploy", action="store_true", help="only create the hosts")
-    p_up.add_argument("ansible_args", nargs=argparse.REMAINDER,
-                      help="extra arguments for ansible-playbook, after --")
+    p_up.add_argument("ansible_args", nargs=argparse.REMAINDER, help="extra arguments for ansible-playbook, after --")
     p_up.set_defaults(func=_guard(up))
     p_down = sub.add_parser("down", help="remove every container and network the lab created")
     p_down.set_defaults(func=_guard(down))
@@ -322,4 +367,5 @@ def _guard(func):
         except LabError as exc:
             print(f"[lab] ERROR: {exc}", file=sys.stderr)
             return 2
+
     return wrapper

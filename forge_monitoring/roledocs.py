@@ -68,8 +68,9 @@ def main(args: argparse.Namespace) -> int:
     old, new = update_readme(readme, ROOT / "roles")
     if args.check:
         if old != new:
-            print("README.md role variable tables are out of date: run `.venv/bin/forge-monitoring docs`",
-                  file=sys.stderr)
+            print(
+                "README.md role variable tables are out of date: run `.venv/bin/forge-monitoring docs`", file=sys.stderr
+            )
             return 1
         return 0
     if old != new:

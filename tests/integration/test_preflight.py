@@ -18,7 +18,12 @@ def _preflight(inventory, *extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
     proc = subprocess.run(
         [str(PLAYBOOK_BIN), "-i", str(inventory), "playbooks/preflight.yml", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -53,8 +58,9 @@ def test_every_problem_is_reported_before_any_host(tmp_path):
     inv = tmp_path / "inv"
     shutil.copytree(ROOT / "inventories" / "production", inv)
     (inv / "host_vars" / "dev-1.example.internal.yml").write_text("---\nforge_private_address: not-an-ip\n")
-    (inv / "host_vars" / "dev-2.example.internal.yml").write_text("---\nforge_env: staging\n"
-                                                                   "forge_private_address: 10.20.0.22\n")
+    (inv / "host_vars" / "dev-2.example.internal.yml").write_text(
+        "---\nforge_env: staging\nforge_private_address: 10.20.0.22\n"
+    )
     rc, out = _preflight(inv)
     assert rc != 0
     assert "The inventory has 2 problem(s):" in out

@@ -38,8 +38,10 @@ def _problems(mutate):
         (lambda hv, g: hv["dev-1"].update(forge_private_address="0.0.0.0"), "expected the host's private"),
         (lambda hv, g: hv["dev-1"].update(forge_private_address="dev-1"), "expected an IP address"),
         (
-            lambda hv, g: [h.update(forge_env="production") for h in hv.values()]
-            and hv["vms-1"].update(forge_substitutes={"signoz": {"kind": "fixture", "what": "x"}}),
+            lambda hv, g: (
+                [h.update(forge_env="production") for h in hv.values()]
+                and hv["vms-1"].update(forge_substitutes={"signoz": {"kind": "fixture", "what": "x"}})
+            ),
             "production inventories never substitute",
         ),
         (lambda hv, g: hv["vms-1"].update(forge_substitutes={"signoz": {"kind": "fake"}}), "forge_substitutes.signoz"),
@@ -64,9 +66,7 @@ def test_notice_lists_substitutes_once_per_component():
     hv = copy.deepcopy(HOSTVARS)
     hv["vms-1"]["forge_substitutes"] = {"clickhouse": {"kind": "substitute", "what": "Debian 18.16"}}
     hv["dev-1"]["forge_substitutes"] = {"clickhouse": {"kind": "substitute", "what": "Debian 18.16"}}
-    assert forge_substitute_notice(hv, ["vms-1", "dev-1"]) == [
-        "SUBSTITUTE clickhouse: Debian 18.16 (on dev-1, vms-1)"
-    ]
+    assert forge_substitute_notice(hv, ["vms-1", "dev-1"]) == ["SUBSTITUTE clickhouse: Debian 18.16 (on dev-1, vms-1)"]
     assert forge_substitute_notice(HOSTVARS, ["vms-1"]) == []
 
 

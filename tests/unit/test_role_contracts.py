@@ -27,7 +27,10 @@ def test_there_are_roles():
 def test_argument_specs_match_defaults(role):
     spec_file = ROOT / "roles" / role / "meta" / "argument_specs.yml"
     assert spec_file.exists(), f"{role}: meta/argument_specs.yml is missing"
-    options = _yaml(spec_file)["argument_specs"]["main"].get("options") or {}
+    # the union over entry points (main plus any tasks_from entry points)
+    options = {}
+    for entry in _yaml(spec_file)["argument_specs"].values():
+        options.update(entry.get("options") or {})
     defaults = _yaml(ROOT / "roles" / role / "defaults" / "main.yml")
     assert sorted(defaults) == sorted(options), f"{role}: defaults and argument_specs name different variables"
     for name, value in defaults.items():

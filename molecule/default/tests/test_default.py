@@ -32,7 +32,7 @@ def test_node_exporter_listens_on_private_address_only(host):
     metrics = host.check_output(f"curl -sf http://{addr}:9100/metrics")
     assert "node_exporter_build_info" in metrics
     # the textfile collector reads the configured directory
-    assert 'node_textfile_scrape_error 0' in metrics
+    assert "node_textfile_scrape_error 0" in metrics
 
 
 def test_node_exporter_refuses_other_interfaces(host):

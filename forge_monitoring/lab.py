@@ -25,7 +25,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_INVENTORY = ROOT / "inventories" / "lab"
-STATE_DIR = ROOT / ".lab"
 DEFAULT_IMAGE = "forge-lab/debian-systemd:bookworm"
 LABEL = "forge.lab"
 
@@ -185,17 +184,22 @@ def _say(msg: str) -> None:
     print(f"[lab] {msg}", flush=True)
 
 
-def load_plan() -> Plan:
+def state_dir(inventory: Path) -> Path:
+    """Where a lab keeps its SSH key and known_hosts: .lab/ beside inventories/ (see group_vars)."""
+    return inventory.resolve().parent.parent / ".lab"
+
+
+def load_plan(inventory: Path) -> Plan:
     exe = Path(sys.executable).parent / "ansible-inventory"
     proc = subprocess.run(
-        [str(exe), "-i", str(LAB_INVENTORY), "--list"],
+        [str(exe), "-i", str(inventory), "--list"],
         cwd=ROOT,
         text=True,
         capture_output=True,
         check=False,
     )
     if proc.returncode != 0:
-        raise LabError(f"ansible-inventory failed on {LAB_INVENTORY}:\n{proc.stderr}")
+        raise LabError(f"ansible-inventory failed on {inventory}:\n{proc.stderr}")
     return plan_from_inventory(json.loads(proc.stdout))
 
 
@@ -237,8 +241,8 @@ def ensure_networks(plan: Plan) -> None:
         )
 
 
-def ensure_ssh_key() -> Path:
-    key = STATE_DIR / "ssh" / "id_ed25519"
+def ensure_ssh_key(state: Path) -> Path:
+    key = state / "ssh" / "id_ed25519"
     if not key.exists():
         key.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(key.parent, 0o700)
@@ -275,7 +279,7 @@ def ensure_host(plan: Plan, host: Host, image: str, pubkey: str) -> None:
     _docker("exec", host.container, "systemctl", "enable", "--now", "ssh.service")
 
 
-def write_known_hosts(plan: Plan) -> None:
+def write_known_hosts(plan: Plan, state: Path) -> None:
     """Pin each host's SSH key, read from inside the container (no trust on first use)."""
     lines = []
     for host in plan.hosts:
@@ -290,36 +294,37 @@ def write_known_hosts(plan: Plan) -> None:
         keytype, blob = got.stdout.split()[:2]
         names = ",".join([host.name, *(a for _, a in host.addresses)])
         lines.append(f"{names} {keytype} {blob}")
-    (STATE_DIR / "ssh" / "known_hosts").write_text("\n".join(lines) + "\n")
+    (state / "ssh" / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
-    plan = load_plan()
+    plan = load_plan(args.inventory)
     ensure_image(args.image)
     ensure_networks(plan)
-    pubkey = ensure_ssh_key().with_suffix(".pub").read_text()
+    state = state_dir(args.inventory)
+    pubkey = ensure_ssh_key(state).with_suffix(".pub").read_text()
     for host in plan.hosts:
         ensure_host(plan, host, args.image, pubkey)
-    write_known_hosts(plan)
+    write_known_hosts(plan, state)
     _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: " + ", ".join(h.name for h in plan.hosts))
     if args.no_deploy:
         return 0
     cmd = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i",
-        str(LAB_INVENTORY),
+        str(args.inventory),
         "site.yml",
         *args.ansible_args,
     ]
-    _say("running: ansible-playbook -i inventories/lab site.yml " + " ".join(args.ansible_args))
+    _say(f"running: ansible-playbook -i {args.inventory} site.yml " + " ".join(args.ansible_args))
     rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
     _say(f"done in {time.monotonic() - started:.0f}s (rc={rc})")
     return rc
 
 
 def down(args: argparse.Namespace) -> int:
-    lab_name = load_plan().lab_name
+    lab_name = load_plan(args.inventory).lab_name
     label = f"label={LABEL}={lab_name}"
     containers = _docker("container", "ls", "--all", "--quiet", "--filter", label, check=False).stdout.split()
     if containers:
@@ -327,14 +332,14 @@ def down(args: argparse.Namespace) -> int:
     networks = _docker("network", "ls", "--filter", label, "--format", "{{ .Name }}", check=False).stdout.split()
     if networks:
         _docker("network", "rm", *networks)
-    if STATE_DIR.exists():
-        shutil.rmtree(STATE_DIR)
+    if state_dir(args.inventory).exists():
+        shutil.rmtree(state_dir(args.inventory))
     _say(f"removed {len(containers)} containers and {len(networks)} networks; kept the base image {args.image}")
     return 0
 
 
 def status(args: argparse.Namespace) -> int:
-    plan = load_plan()
+    plan = load_plan(args.inventory)
     for host in plan.hosts:
         st = _docker("inspect", host.container, "--format", "{{ .State.Status }}", check=False)
         state = st.stdout.strip() if st.returncode == 0 else "absent"
@@ -356,6 +361,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p_status = sub.add_parser("status", help="show the lab hosts")
     p_status.set_defaults(func=_guard(status))
     parser.add_argument("--image", default=os.environ.get("FORGE_IMAGE", DEFAULT_IMAGE))
+    parser.add_argument(
+        "--inventory", type=Path, default=LAB_INVENTORY, help="the lab inventory (default: %(default)s)"
+    )
 
 
 def _guard(func):

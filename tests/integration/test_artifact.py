@@ -25,10 +25,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from runner import run_ansible
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOKS = Path(__file__).resolve().parent / "playbooks"
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 HELLO = "forge-fixture-hello"  # tar.gz with a top directory, pinned sha256
 TOOL = "forge-fixture-tool"  # single binary, sha256 from a checksum file
 LOCAL_ARCH = {"x86_64": "amd64", "aarch64": "arm64"}[platform.machine()]
@@ -118,9 +118,9 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 class Run:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.out = proc.stdout
+    def __init__(self, rc, out):
+        self.rc = rc
+        self.out = out
         self.recap = {host: (int(changed), int(failed)) for host, changed, failed in RECAP_RE.findall(self.out)}
 
     @property
@@ -155,18 +155,7 @@ class Site:
         self.manifest.write_text(json.dumps(data, indent=2))
 
     def run(self, playbook, *args):
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        env.update(
-            ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
-            ANSIBLE_NOCOLOR="1",
-            ANSIBLE_PIPELINING="1",
-            no_proxy="127.0.0.1,localhost",
-        )
-        cmd = [str(ANSIBLE_PLAYBOOK), "-i", str(self.inventory), "-e", f"@{self.manifest}", str(playbook), *args]
-        proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False)
-        run = Run(proc)
-        run.out += proc.stderr
-        return run
+        return Run(*run_ansible("ansible-playbook", "-i", self.inventory, "-e", f"@{self.manifest}", playbook, *args))
 
     def cached(self, name, version, arch):
         return sorted((self.cache / name / version / arch).glob("*"))

@@ -2,30 +2,17 @@
 only, reports every inventory problem at once and never contacts a host."""
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from runner import run_ansible
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
 
 
 def _preflight(inventory, *extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(
-        [str(PLAYBOOK_BIN), "-i", str(inventory), "playbooks/preflight.yml", *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    return proc.returncode, proc.stdout + proc.stderr
+    return run_ansible("ansible-playbook", "-i", inventory, "playbooks/preflight.yml", *extra)
 
 
 @pytest.mark.parametrize("inventory", ["lab", "production"])

@@ -310,15 +310,21 @@ def up(args: argparse.Namespace) -> int:
     _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: " + ", ".join(h.name for h in plan.hosts))
     if args.no_deploy:
         return 0
+    report = state / "verify-report.txt"
+    report.unlink(missing_ok=True)
     cmd = [
         str(Path(sys.executable).parent / "ansible-playbook"),
         "-i",
         str(args.inventory),
         "site.yml",
+        "-e",
+        f"forge_verify_report={report}",
         *args.ansible_args,
     ]
     _say(f"running: ansible-playbook -i {args.inventory} site.yml " + " ".join(args.ansible_args))
     rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
+    if report.exists():
+        print("\n" + report.read_text(), end="", flush=True)
     _say(f"done in {time.monotonic() - started:.0f}s (rc={rc})")
     return rc
 

@@ -54,3 +54,33 @@ def test_every_problem_is_reported_before_any_host(tmp_path):
     assert "dev-1.example.internal: forge_private_address is 'not-an-ip'; expected an IP address" in out
     assert "dev-2.example.internal: forge_env is 'staging'; expected one of lab, production" in out
     assert "PLAY [VMS" not in out  # nothing ran past preflight
+
+
+def test_offline_site_run_with_an_empty_cache_stops_in_preflight(tmp_path):
+    """The real site.yml on the lab inventory: a missing artifact stops the run before any host."""
+    manifest = {
+        "forge_versions": {
+            "apt": {},
+            "artifacts": {
+                "forge-fixture-tool": {
+                    "version": "1.0.0",
+                    "groups": ["signoz"],
+                    "format": "binary",
+                    "arch": {"amd64": {"url": "http://127.0.0.1:9/forge-fixture-tool", "sha256": "0" * 64}},
+                }
+            },
+        }
+    }
+    extra = tmp_path / "manifest.json"
+    extra.write_text(json.dumps(manifest))
+    cache = tmp_path / "cache"
+    rc, out = run_ansible(
+        "ansible-playbook", "-i", ROOT / "inventories" / "lab", "site.yml",
+        "-e", f"@{extra}", "-e", "artifact_offline=true", "-e", f"artifact_cache_dir={cache}",
+    )  # fmt: skip
+    assert rc != 0
+    assert "forge-fixture-tool 1.0.0 amd64" in out
+    assert str(cache / "forge-fixture-tool" / "1.0.0" / "amd64") in out
+    assert "playbooks/prefetch.yml" in out
+    assert "PLAY [VMS" not in out
+    assert "vms-1" not in out.split("PLAY RECAP", 1)[1]

@@ -46,7 +46,7 @@ def forge_verify_table(rows, host, substitutes=None):
     widths = {c: max([len(c)] + [len(r[c]) for r in table]) for c in COLUMNS}
     line = "+" + "+".join("-" * (widths[c] + 2) for c in COLUMNS) + "+"
     out = [f"verify: {host}", line, _row({c: c.upper() for c in COLUMNS}, widths), line]
-    out += [_row(r, widths) for r in table] or ["| (nothing deployed on this host)"]
+    out += [_row(r, widths) for r in table] or ["| " + "(nothing deployed on this host)".ljust(len(line) - 4) + " |"]
     out.append(line)
     failed = sum(r["status"] == "FAIL" for r in table)
     out.append(f"{len(table) - failed} ok, {failed} failed")

@@ -23,13 +23,6 @@ force=${1:-}
 
 log() { printf '[build-image] %s\n' "$*" >&2; }
 
-# The mirror is whatever the host's apt already uses; it is never written into the repo.
-mirror() {
-  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
-  apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null \
-    | awk '$2 !~ /-(security|updates|backports)$/ && $1 ~ /\/debian\/$/ {print $1; exit}'
-}
-
 recipe_hash() {
   local extra_ca
   extra_ca=$(cat /usr/local/share/ca-certificates/*.crt 2>/dev/null | sha256sum | cut -c1-12)
@@ -44,7 +37,7 @@ if [ "$force" != "--force" ] && [ "$have" = "$want" ]; then
 fi
 
 command -v debootstrap >/dev/null || { log "installing debootstrap"; apt-get install -y -q debootstrap >/dev/null; }
-MIRROR=$(mirror)
+MIRROR=$("$(dirname "$0")/apt-mirror.sh")
 [ -n "$MIRROR" ] || { log "cannot find a Debian mirror in the host's apt sources; set DEBIAN_MIRROR"; exit 2; }
 
 root=$(mktemp -d /var/tmp/forge-rootfs.XXXXXX)

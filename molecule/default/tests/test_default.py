@@ -1,5 +1,6 @@
 """Host checks for the foundation scenario (molecule verify, testinfra)."""
 
+import os
 import re
 
 import pytest
@@ -90,8 +91,31 @@ def test_sysctl_file_written(host):
     assert "vm.swappiness=10" in content
 
 
-def test_timezone_and_directories(host):
+def test_timezone(host):
     assert host.check_output("readlink /etc/localtime") == "/usr/share/zoneinfo/UTC"
     assert host.check_output("date +%Z") == "UTC"
-    for path in ("/etc/forge", "/var/lib/forge"):
-        assert host.file(path).is_directory
+
+
+def test_service_user_and_directory(host):
+    user = host.user("forge-svc")
+    assert user.exists
+    assert user.shell == "/usr/sbin/nologin"
+    assert user.uid < 1000  # a system account
+    d = host.file("/var/lib/forge-svc")
+    assert d.is_directory
+    assert (d.user, d.group, d.mode) == ("forge-svc", "forge-svc", 0o750)
+
+
+def test_apt_uses_the_inventory_mirror(host):
+    mirror = os.environ.get("FORGE_TEST_APT_MIRROR")
+    if not mirror:
+        pytest.skip("scripts/test sets FORGE_TEST_APT_MIRROR from the machine's apt sources")
+    sources = host.file("/etc/apt/sources.list.d/debian.sources").content_string
+    assert f"URIs: {mirror}" in sources
+    assert "Suites: bookworm bookworm-updates" in sources
+    assert "Suites: bookworm-security" in sources
+    assert host.file("/etc/apt/sources.list").content_string.startswith("# Managed by forge-monitoring")
+    assert host.file("/etc/apt/apt.conf.d/90forge-proxy").exists is False
+    # apt really reads the managed sources
+    policy = host.check_output("apt-cache policy")
+    assert "bookworm-security" in policy and "bookworm-updates" in policy

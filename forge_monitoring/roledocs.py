@@ -24,11 +24,21 @@ def load_specs(roles_dir: Path) -> dict[str, dict]:
     return specs
 
 
-def _cell(value) -> str:
+def _text(value) -> str:
+    """Markdown-safe text for a table cell or a line: no pipes, no raw angle brackets, one line."""
+    return str(value).replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;").replace("\n", " ")
+
+
+def _default(value) -> str:
     if value is None:
         return ""
-    text = value if isinstance(value, str) else yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
-    return text.replace("|", "\\|").replace("\n", " ")
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value == "":
+        return '""'
+    if isinstance(value, str | int | float):
+        return str(value)
+    return yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
 
 
 def render(roles_dir: Path) -> str:
@@ -36,7 +46,7 @@ def render(roles_dir: Path) -> str:
     for role, entry_points in load_specs(roles_dir).items():
         for entry, spec in entry_points.items():
             title = f"### {role}" if entry == "main" else f"### {role} (`tasks_from: {entry}`)"
-            out += [title, "", spec.get("short_description", ""), ""]
+            out += [title, "", _text(spec.get("short_description", "")), ""]
             options = spec.get("options") or {}
             if not options:
                 out += ["No variables.", ""]
@@ -49,7 +59,8 @@ def render(roles_dir: Path) -> str:
                 req = " (required)" if opt.get("required") else ""
                 desc = opt.get("description", "")
                 desc = " ".join(desc) if isinstance(desc, list) else desc
-                out.append(f"| `{name}` | {kind}{req} | `{_cell(opt.get('default'))}` | {_cell(desc)} |")
+                default = _default(opt.get("default")).replace("|", "\\|").replace("\n", " ")
+                out.append(f"| `{name}` | {kind}{req} | `{default}` | {_text(desc)} |")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 

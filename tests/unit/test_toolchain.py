@@ -1,0 +1,46 @@
+"""The layout, the pinned toolchain and ansible.cfg, as the foundation issue fixes them."""
+
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_layout():
+    for path in ("pyproject.toml", "ansible.cfg", "site.yml", "README.md", ".ci/run", "versions.yml"):
+        assert (ROOT / path).is_file(), path
+    for path in ("playbooks", "roles", "inventories/lab", "inventories/production", "filter_plugins",
+                 "molecule", "tests", "docs", "bench"):  # fmt: skip
+        assert (ROOT / path).is_dir(), path
+    assert os.access(ROOT / ".ci" / "run", os.X_OK)
+
+
+def test_pyproject_pins_the_toolchain():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["requires-python"] == ">=3.11"
+    pins = dict(
+        re.match(r"^([A-Za-z0-9_.\-\[\]]+)==(.+)$", spec).groups()
+        for spec in project["dependencies"] + project["optional-dependencies"]["test"]
+    )
+    assert pins["ansible"].startswith("12.")
+    assert pins["ansible-core"].startswith("2.19.")
+    for tool in ("ansible-runner", "jinja2", "cryptography", "paramiko", "molecule", "molecule-plugins[docker]",
+                 "pytest", "pytest-testinfra", "hypothesis", "ansible-lint", "yamllint", "ruff"):  # fmt: skip
+        assert tool in pins, f"{tool} is not pinned with == in pyproject.toml"
+
+
+def test_ansible_cfg_settings_take_effect():
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-config"), "dump", "--only-changed"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    settings = dict(re.findall(r"^(\w+)\([^)]*\) = (.*)$", out, re.M))
+    assert str(ROOT / "roles") in settings["DEFAULT_ROLES_PATH"]
+    assert str(ROOT / "filter_plugins") in settings["DEFAULT_FILTER_PLUGIN_PATH"]
+    assert settings["ANSIBLE_PIPELINING"] == "True"
+    assert int(settings["DEFAULT_FORKS"]) >= 10

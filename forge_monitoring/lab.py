@@ -16,6 +16,7 @@ import argparse
 import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB_INVENTORY = ROOT / "inventories" / "lab"
 DEFAULT_IMAGE = "forge-lab/debian-systemd:bookworm"
 LABEL = "forge.lab"
+RECAP_CHANGED = re.compile(r"^\S+\s+: ok=\d+\s+changed=(\d+)")
 
 # What systemd needs to run as PID 1 in a container on these machines
 # (--privileged is refused here; see docs/testing.md), plus NET_ADMIN and the
@@ -322,10 +324,15 @@ def up(args: argparse.Namespace) -> int:
         *args.ansible_args,
     ]
     _say(f"running: ansible-playbook -i {args.inventory} site.yml " + " ".join(args.ansible_args))
-    rc = subprocess.run(cmd, cwd=ROOT, check=False).returncode
+    changed = 0
+    with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            changed += sum(int(n) for n in RECAP_CHANGED.findall(line))
+    rc = proc.returncode
     if report.exists():
         print("\n" + report.read_text(), end="", flush=True)
-    _say(f"done in {time.monotonic() - started:.0f}s (rc={rc})")
+    _say(f"done in {time.monotonic() - started:.0f}s (rc={rc}, changed tasks: {changed})")
     return rc
 
 

@@ -14,8 +14,9 @@ import sys
 from pathlib import Path
 
 import yaml
-from ansible.errors import AnsibleError, AnsibleFilterError
+from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from jinja2 import Undefined
 
 
 def _sibling(name):
@@ -34,6 +35,7 @@ forge_sizing = _sibling("sizing").forge_sizing
 
 TEMPLATE_REF = re.compile(r"^\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}$")
 VAULT_REF = re.compile(r"\bvault_[a-z0-9_]+\b(?!\s*\|\s*default)")
+UNDEFINED_VAULT = re.compile(r"'(vault_[a-z0-9_]+)' is undefined")
 NETWORK_VAR = re.compile(r"^[a-z][a-z0-9_]*_(network|cidr)$")
 SPEC_KEYS = ("type", "elements", "choices", "options")
 RESOURCE_KEYS = ("ram_mb", "cores", "disk_gb")
@@ -51,8 +53,9 @@ def _hv(hostvars, host):
 def _get(hv, key, default=None):
     """A host variable, or default when it is missing or cannot be evaluated on the controller."""
     try:
-        return hv.get(key, default)
-    except (AnsibleError, KeyError, TypeError, ValueError):
+        value = hv.get(key, default)
+        return default if isinstance(value, Undefined) else value
+    except Exception:  # noqa: BLE001 (any template that cannot be evaluated on the controller: facts, markers)
         return default
 
 
@@ -151,7 +154,7 @@ def _resolve(value, hv, defaults, depth=0):
             var = match.group(1)
             inner = _get(hv, var, defaults.get(var))
             port, _ = _resolve(inner, hv, defaults, depth + 1)
-            return port, var
+            return port, f"{var}={inner!r}"
     return None, None
 
 
@@ -173,12 +176,12 @@ def forge_port_problems(hostvars, groups, placement, roles):
                     problems.append(f"{host}: {role}_ports has {entry!r}; expected {{name, port, proto, sources}}")
                     continue
                 port, var = _resolve(entry.get("port"), hv, defaults)
-                label = f"{role} {entry.get('name', '?')}" + (f" ({var})" if var else "")
+                label = f"{role} {entry.get('name', '?')}"
                 if port is None or not 1 <= port <= 65535:
-                    problems.append(
-                        f"{host}: {label}: port is {entry.get('port')!r}; expected a port 1-65535 ({role}_ports)"
-                    )
+                    shown = var or repr(entry.get("port"))
+                    problems.append(f"{host}: {label}: port is {shown}; expected a port 1-65535 ({role}_ports)")
                     continue
+                label += f" ({var.split('=')[0]})" if var else ""
                 claims.setdefault((port, entry.get("proto", "tcp")), []).append(label)
         for (port, proto), who in sorted(claims.items()):
             if len(who) > 1:
@@ -242,12 +245,22 @@ def _network_decls(hv):
 
 
 def forge_secret_problems(hostvars, groups, placement, roles):
-    """Every vault_* variable that an applied role's defaults reference and the inventory does not define."""
+    """Every vault_* variable that an applied role's defaults, or an inventory variable, reference and the
+    inventory does not define."""
     _need("forge_secret_problems", groups, dict, "groups as a dict")
     _need("forge_secret_problems", roles, dict, "roles as a dict of {specs, defaults}")
     problems = []
     for host in managed_hosts(groups):
         hv = _hv(hostvars, host)
+        for key in list(hv):
+            try:
+                str(hv[key])  # 2.19 returns a marker for an undefined variable; using it raises
+            except Exception as exc:  # noqa: BLE001 (MarkerError, AnsibleUndefinedVariable)
+                for ref in sorted(set(UNDEFINED_VAULT.findall(str(exc)))):
+                    problems.append(
+                        f"{host}: {ref} is not defined (needed by the inventory variable {key}); expected a "
+                        f"vault-encrypted string, e.g. in inventories/<env>/group_vars/all/vault.yml"
+                    )
         for role in host_roles(host, groups, placement, roles):
             for ref in sorted(set(VAULT_REF.findall(roles[role].get("defaults") or ""))):
                 value = _get(hv, ref)

@@ -11,6 +11,7 @@ import importlib.util
 import ipaddress
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
@@ -120,9 +121,18 @@ def _form(option):
     return kind
 
 
+def _plain(value):
+    """Ansible's lazy containers as plain dicts and lists, so messages name plain types."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _check_option(host, role, var, option, value):
     where = f"roles/{role}/meta/argument_specs.yml"
-    result = ArgumentSpecValidator({var: _clean(option)}).validate({var: value})
+    result = ArgumentSpecValidator({var: _clean(option)}).validate({var: _plain(value)})
     if result.error_messages:
         detail = "; ".join(result.error_messages)
         return [f"{host}: {var}: {detail}; expected {_form(option)} ({where})"]
@@ -323,8 +333,25 @@ def capacity(hostvars, groups, sized_components):
                     shards=shards,
                 )
             except AnsibleFilterError as exc:
-                entry["retention_error"] = str(exc)
+                entry["retention_error"] = _inventory_names(str(exc))
     return out
+
+
+INPUT_NAMES = {
+    "estimates": "forge_ingest_estimates",
+    "retention": "forge_retention_policy",
+    "headroom": "forge_retention_headroom",
+    "start": "forge_ingest_start",
+    "disk_gb": "forge_host_resources.disk_gb",
+    "cold_disk_gb": "forge_host_resources.cold_disk_gb",
+}
+
+
+def _inventory_names(message):
+    """retention.py's argument names replaced by the inventory variables they come from."""
+    head, sep, tail = message.partition(": ")
+    tail = re.sub(r"^(estimates|retention|headroom|start|cold_disk_gb|disk_gb)\b", lambda m: INPUT_NAMES[m[1]], tail)
+    return head + sep + tail
 
 
 def forge_capacity_problems(hostvars, groups, sized_components):

@@ -31,15 +31,14 @@ def _sibling(name):
     return sys.modules[key]
 
 
+_sizing = _sibling("sizing")
 retention_plan = _sibling("retention").retention_plan
-forge_sizing = _sibling("sizing").forge_sizing
 
 TEMPLATE_REF = re.compile(r"^\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}$")
 VAULT_REF = re.compile(r"\bvault_[a-z0-9_]+\b(?!\s*\|\s*default)")
 UNDEFINED_VAULT = re.compile(r"'(vault_[a-z0-9_]+)' is undefined")
 NETWORK_VAR = re.compile(r"^[a-z][a-z0-9_]*_(network|cidr)$")
 SPEC_KEYS = ("type", "elements", "choices", "options")
-RESOURCE_KEYS = ("ram_mb", "cores", "disk_gb")
 
 
 def _need(name, value, kind, what):
@@ -285,11 +284,7 @@ def forge_secret_problems(hostvars, groups, placement, roles):
 
 def host_components(host, groups, sized_components):
     """The sized components placed on host, from its group membership."""
-    out = []
-    for group, comps in sized_components.items():
-        if host in groups.get(group, []):
-            out += [c for c in comps if c not in out]
-    return out
+    return _sizing.forge_components_for([g for g, hosts in groups.items() if host in hosts], sized_components)
 
 
 def shard_count(hostvars, groups):
@@ -316,8 +311,8 @@ def capacity(hostvars, groups, sized_components):
             entry["error"] = f"forge_host_resources is {res!r}; expected {{ram_mb, cores, disk_gb[, cold_disk_gb]}}"
             continue
         try:
-            entry["sizing"] = forge_sizing(
-                {"name": host, **{k: res.get(k) for k in RESOURCE_KEYS}}, comps, _get(hv, "forge_sizing_budgets")
+            entry["sizing"] = _sizing.forge_sizing(
+                _sizing.forge_host_resources(host, res), comps, _get(hv, "forge_sizing_budgets")
             )
         except AnsibleFilterError as exc:
             entry["sizing_error"] = str(exc)

@@ -1,12 +1,12 @@
 """`forge-monitoring plan`: the capacity plan from an inventory, through the real console script."""
 
-import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from runner import production_with_cold_volume
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).parent / "forge-monitoring"
@@ -69,12 +69,7 @@ def test_the_chart_is_reproducible(production, tmp_path):
 
 
 def test_with_a_cold_volume_everything_fits(tmp_path):
-    inv = tmp_path / "inv"
-    shutil.copytree(ROOT / "inventories" / "production", inv)
-    (inv / "host_vars" / "vms-1.example.internal.yml").write_text(
-        "---\nforge_private_address: 10.10.0.11\n"
-        "forge_host_resources: {ram_mb: 8192, cores: 4, disk_gb: 500, cold_disk_gb: 500}\n"
-    )
+    inv = production_with_cold_volume(tmp_path)
     rc, text = _plan(inv, tmp_path / "out", "--start", "2026-01-01")
     assert rc == 0, text
     assert "| logs | compliance | 0.657 | 20.00 | 365 d (`8760h`) | 359 d | 239.8 |" in text

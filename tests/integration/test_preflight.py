@@ -6,7 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
-from runner import run_ansible
+from runner import production_with_cold_volume, run_ansible
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,12 +37,7 @@ def test_production_example_is_refused_for_the_seeds_retention_alone():
 
 
 def test_production_example_with_a_cold_volume_passes_preflight(tmp_path):
-    inv = tmp_path / "inv"
-    shutil.copytree(ROOT / "inventories" / "production", inv)
-    (inv / "host_vars" / "vms-1.example.internal.yml").write_text(
-        "---\nforge_private_address: 10.10.0.11\n"
-        "forge_host_resources: {ram_mb: 8192, cores: 4, disk_gb: 500, cold_disk_gb: 500}\n"
-    )
+    inv = production_with_cold_volume(tmp_path)
     rc, out = _preflight(inv)
     assert rc == 0, out
     assert _recap_hosts(out) == ["localhost"]

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
 from conftest import ROOT
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from preflight import (
     capacity,
@@ -224,6 +224,7 @@ def test_components_follow_group_membership():
     assert host_components("nowhere", GROUPS, SIZED) == []
 
 
+@settings(deadline=None)
 @given(st.lists(st.integers(min_value=1, max_value=65535), min_size=1, max_size=8))
 def test_exactly_the_repeated_ports_are_reported(ports):
     decl = [{"name": f"p{i}", "port": p, "proto": "tcp", "sources": []} for i, p in enumerate(ports)]
@@ -235,6 +236,7 @@ def test_exactly_the_repeated_ports_are_reported(ports):
         assert any(f"port {port}/tcp is claimed {ports.count(port)} times" in p for p in problems)
 
 
+@settings(deadline=None)
 @given(st.integers(min_value=8, max_value=24), st.integers(min_value=8, max_value=24))
 def test_two_networks_overlap_exactly_when_one_contains_the_other(a, b):
     net_a = f"10.{a}.0.0/{a}".replace(f"10.{a}.0.0", "10.0.0.0")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+testinfra_hosts = ["ansible://fm-fe-vms-1"]  # vms-2 (pki, no gate): test_frontend_pki.py
+
 NAME = "monitoring.mol-fe.forge.test"
 CA = "/usr/local/lib/forge-fixtures/test-root-ca.pem"
 PORTS = (443, 3301)

@@ -20,7 +20,7 @@ def _inventory(tmp_path, hosts):
                 "clickhouse_keeper_config_dir": str(tmp_path / "etc" / "{{ inventory_hostname }}"),
                 "clickhouse_keeper_tools_dir": str(tmp_path / "tools"),
             },
-            "children": {"clickhouse_keeper": {"hosts": hosts}},
+            "children": {"zookeeper": {"hosts": hosts}},
         }
     }
     path = tmp_path / "hosts.yml"

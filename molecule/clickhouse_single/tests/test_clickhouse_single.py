@@ -150,7 +150,7 @@ def test_zookeeper_config(host):
     assert "dataDir=/var/lib/zookeeper\n" in cfg and "4lw.commands.whitelist=ruok,srvr,mntr" in cfg
     assert host.file("/var/lib/zookeeper/version-2").is_directory
     assert not host.file("/tmp/zookeeper").exists
-    assert host.file("/var/lib/zookeeper/myid").content_string == "1\n"
+    assert host.file("/var/lib/zookeeper/myid").content_string.strip() == "1"
     assert "-Xmx256m" in host.check_output("ps -o args= -u zookeeper")
     # ZooKeeper's own parser refuses a broken file
     host.run("printf 'tickTime=abc\\ndataDir=/var/lib/zookeeper\\nclientPort=2181\\n' > /tmp/bad.cfg")

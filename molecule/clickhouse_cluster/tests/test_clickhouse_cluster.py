@@ -58,7 +58,9 @@ def count(node, table):
 
 def playbook(name, *extra):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="false")
-    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(ROOT / name), *extra]
+    # molecule's inventory is a directory: ansible_inventory.yml (connections), hosts (groups), group_vars, host_vars
+    inventory = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
+    cmd = ["ansible-playbook", "-i", inventory, str(ROOT / name), *extra]
     res = subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
     return res.stdout

@@ -41,6 +41,10 @@ OS_CPU_SHARE = 0.10
 AGENT_CPU_SHARE = 0.05  # seed: agent cpu_usage < 5%
 CPU_WEIGHTS = {"clickhouse": 50, "ingest": 20, "signoz": 15, "alertmanager": 5, "zookeeper": 5, "frontend": 5}
 
+# seed "Development Servers (Agents)": network_bandwidth < 10Mbps, disk_io < 100MB/day, for the whole agent set
+AGENT_NETWORK_MBPS = 10
+AGENT_DISK_MB_PER_DAY = 100
+
 MEMORY_HIGH_RATIO = 0.90  # MemoryHigh = 90 % of MemoryMax: the kernel reclaims before it kills
 CH_SERVER_RATIO = 0.80  # max_server_memory_usage: ClickHouse refuses queries before the cgroup throttles
 CH_QUERY_RATIO = 0.50  # max_memory_usage per query, of max_server_memory_usage
@@ -123,7 +127,54 @@ def forge_sizing(host, components, budgets=None):
         result["ingest_memory_limiter"] = _limiter(units["ingest"]["memory_max_mb"])
     if "agent" in placed:
         result["agent_memory_limiter"] = _limiter(units["otel-agent"]["memory_max_mb"])
+        result["agent_limits"] = {
+            "network_mbps": AGENT_NETWORK_MBPS,
+            # what the agent may send on average: exporters are rate-limited to this
+            "network_bytes_per_s": AGENT_NETWORK_MBPS * 1_000_000 // 8,
+            "disk_mb_per_day": AGENT_DISK_MB_PER_DAY,
+            # on-disk buffers (collector file queue, log tail buffers) never hold more than one day's budget
+            "buffer_limit_mb": AGENT_DISK_MB_PER_DAY,
+        }
     return result
+
+
+def forge_host_resources(name, resources, facts=None):
+    """The host dict forge_sizing takes: the inventory's forge_host_resources, else the host's facts.
+
+    facts: ansible_facts (memtotal_mb, processor_vcpus or processor_cores, mounts); the disk is the size of
+    the filesystem holding /var/lib (or /).
+    """
+    if resources:
+        if not isinstance(resources, dict):
+            raise AnsibleFilterError(
+                f"forge_host_resources: host {name}: forge_host_resources must be a dict "
+                f"{{ram_mb, cores, disk_gb}}, got {resources!r}"
+            )
+        return {"name": name, **{k: resources.get(k) for k in ("ram_mb", "cores", "disk_gb")}}
+    if not isinstance(facts, dict) or "memtotal_mb" not in facts:
+        raise AnsibleFilterError(
+            f"forge_host_resources: host {name}: no forge_host_resources in the inventory and no facts "
+            f"(memtotal_mb, processor_vcpus) to size from; gather facts or set forge_host_resources"
+        )
+    mounts = {m.get("mount"): m for m in facts.get("mounts") or [] if isinstance(m, dict)}
+    disk = mounts.get("/var/lib") or mounts.get("/var") or mounts.get("/") or {}
+    return {
+        "name": name,
+        "ram_mb": facts["memtotal_mb"],
+        "cores": facts.get("processor_vcpus") or facts.get("processor_cores") or 1,
+        "disk_gb": (disk.get("size_total") or 1e9) / 1e9,
+    }
+
+
+def forge_components_for(group_names, sized_components):
+    """The sized components of a host in these groups (playbooks/vars/placement.yml forge_sized_components)."""
+    if not isinstance(sized_components, dict):
+        raise AnsibleFilterError("forge_components_for: sized_components must be a dict of group -> [component]")
+    out = []
+    for group, comps in sized_components.items():
+        if group in (group_names or []):
+            out += [c for c in comps if c not in out]
+    return out
 
 
 def _host(host):
@@ -222,4 +273,8 @@ def _num(value):
 
 class FilterModule:
     def filters(self):
-        return {"forge_sizing": forge_sizing}
+        return {
+            "forge_sizing": forge_sizing,
+            "forge_host_resources": forge_host_resources,
+            "forge_components_for": forge_components_for,
+        }

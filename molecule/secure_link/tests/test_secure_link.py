@@ -83,8 +83,8 @@ def test_pki_keys_stay_on_the_host_owned_by_the_service_user(host):
 def test_pki_ca_key_is_encrypted_on_the_controller_and_absent_on_hosts(host):
     _only(host, VMS, DEV1, DEV2)
     assert host.run("ls /etc/forge/pki/*.key /etc/forge/pki/private/ca*").rc != 0
-    # pki_ca_dir defaults to <inventory_dir>/pki: molecule's inventory of this scenario
-    keys = glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.secure_link/inventory/pki/ca.key"))
+    # pki_ca_dir defaults to <inventory_dir>-pki, beside molecule's inventory of this scenario
+    keys = glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.secure_link/inventory-pki/ca.key"))
     assert keys, "no CA key on the controller"
     for path in keys:
         with open(path) as fh:

@@ -299,6 +299,21 @@ def write_known_hosts(plan: Plan, state: Path) -> None:
     (state / "ssh" / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
+FIXTURE_CACHE = ROOT / ".cache" / "fixtures" / "artifacts"
+
+
+def build_fixtures() -> None:
+    """Build the fixture artifacts the lab inventory uses in place of upstream releases that cannot be
+    downloaded here (molecule/fixtures/*/build_fixture.py), into the lab's offline artifact cache."""
+    for script in sorted((ROOT / "molecule" / "fixtures").glob("*-fixture/build_fixture.py")):
+        done = subprocess.run(
+            [sys.executable, str(script), str(FIXTURE_CACHE)], check=False, capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            raise LabError(f"building the fixture {script.parent.name} failed:\n{done.stderr}")
+        _say(f"fixture built: {script.parent.name} (LAB ONLY, not the upstream artifact)")
+
+
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     plan = load_plan(args.inventory)
@@ -312,6 +327,7 @@ def up(args: argparse.Namespace) -> int:
     _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: " + ", ".join(h.name for h in plan.hosts))
     if args.no_deploy:
         return 0
+    build_fixtures()
     report = state / "verify-report.txt"
     report.unlink(missing_ok=True)
     cmd = [

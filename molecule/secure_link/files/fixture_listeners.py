@@ -1,5 +1,5 @@
 """Test fixture (secure_link scenario): stand-in listeners for ports whose services other
-issues build (SigNoz ingest OTLP, frontend, ClickHouse, ZooKeeper, SigNoz). Never product code.
+issues build (SigNoz ingest OTLP, ClickHouse, ZooKeeper, SigNoz). Never product code.
 
   fixture_listeners.py tcp PORT...                 plain TCP: answers "fm-sec-fixture PORT" and closes
   fixture_listeners.py mtls PORT CERT KEY CAFILE   HTTPS that requires a client certificate from CAFILE;

@@ -19,6 +19,7 @@ VMS_WAN, VMS_OUT, HUB_TUN = "10.216.0.11", "10.216.99.11", "10.216.200.1"
 TEXTFILE = "/var/lib/prometheus/node-exporter"
 PRIVATE = {VMS: "10.216.10.11", DEV1: "10.216.20.11", DEV2: "10.216.20.12"}
 INTERNAL_PORTS = (8123, 9000, 9009, 2181, 2888, 3888, 8080)  # ClickHouse, ZooKeeper, SigNoz
+FRONTEND_NAME = "monitoring.mol.forge.test"  # frontend_server_name from forge_domain
 CERTS = {VMS: ("ingest-test", "server"), DEV1: ("agent-test", "client"), DEV2: ("agent-test", "client")}
 
 
@@ -150,7 +151,14 @@ def test_otlp_ports_only_through_the_tunnel(host):
 def test_ui_ports_from_the_dev_network_not_from_the_outsider(host):
     _only(host, VMS)
     for port in (443, 3301):
-        assert _connects(DEV1, VMS_WAN, port) and _connects(DEV2, VMS_WAN, port), port
+        for dev in (DEV1, DEV2):
+            # the real nginx front end answers over TLS with the internal CA's certificate
+            r = _exec(
+                dev,
+                f"curl -sS -o /dev/null -w '%{{http_code}}' -m 10 --cacert /etc/forge/pki/ca.crt"
+                f" --resolve {FRONTEND_NAME}:{port}:{VMS_WAN} https://{FRONTEND_NAME}:{port}/healthz",
+            )
+            assert r.returncode == 0 and r.stdout == "200", (dev, port, r.stdout, r.stderr)
         assert not _connects(OUT, VMS_OUT, port), port
 
 
@@ -165,9 +173,10 @@ def test_internal_ports_reachable_from_nowhere_off_host(host):
 def test_full_scans_find_only_what_the_inventory_allows(host):
     _only(host, VMS)
     # The inventory allows nothing from 10.216.99.0/24 (SSH only from the controller's
-    # gateways, UI from the dev WAN range, OTLP only on wg0 from the tunnel).
+    # gateways, the front end's 443, 3301 and 80 (redirect) from the dev WAN range, OTLP
+    # only on wg0 from the tunnel).
     assert _scan(OUT, VMS_OUT) == set()
-    assert _scan(DEV1, VMS_WAN) == {443, 3301}
+    assert _scan(DEV1, VMS_WAN) == {80, 443, 3301}
     assert _scan(DEV1, HUB_TUN) == {4317, 4318}
 
 

@@ -138,3 +138,25 @@ def test_node_exporter_limits_follow_the_agent_budget(host):
     assert props["MemoryMax"] == str(40 * 1024 * 1024)
     assert props["MemoryHigh"] == str(36 * 1024 * 1024)
     assert props["CPUQuotaPerSecUSec"] == f"{int(int(quota_percent) * 10)}ms"
+
+
+def test_firewall_default_drop_with_the_declared_ports(host):
+    chain = host.check_output("nft list chain inet forge_filter input")
+    assert "policy drop" in chain
+    assert re.search(r"ip saddr \{ 10\.214\.10\.1, 10\.214\.20\.1 \} tcp dport 22 accept", chain), chain
+    if "vms_site" in _hv(host)["group_names"]:
+        # chrony for the WAN and the WireGuard hub's UDP port
+        for port, name in ((123, "ntp"), (51820, "wireguard")):
+            rule = rf'ip saddr (\{{ )?10\.214\.0\.0/24( \}})? udp dport {port} accept comment "{name}"'
+            assert re.search(rule, chain), (name, chain)
+    else:
+        assert "dport 51820" not in chain  # spokes dial out
+
+
+def test_wireguard_tunnel_between_the_sites(host):
+    peers = host.check_output("wg show wg0 peers").split()
+    if "vpn_hub" in _hv(host)["group_names"]:
+        assert len(peers) == 2
+    else:
+        assert len(peers) == 1
+        assert host.run("ping -c 2 -W 2 10.214.200.1").rc == 0

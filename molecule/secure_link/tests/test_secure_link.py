@@ -84,8 +84,13 @@ def test_pki_ca_key_is_encrypted_on_the_controller_and_absent_on_hosts(host):
     keys = glob.glob(os.path.expanduser("~/.ansible/tmp/molecule.*.secure_link/inventory-pki/ca.key"))
     assert keys, "no CA key on the controller"
     for path in keys:
-        with open(path) as fh:
-            assert "ENCRYPTED PRIVATE KEY" in fh.read()
+        # encrypted (PEM "Proc-Type: 4,ENCRYPTED" or PKCS#8 "ENCRYPTED PRIVATE KEY"): OpenSSL
+        # opens it with the scenario's test-only vault passphrase and refuses it without
+        for passin, ok in (("pass:molecule-test-only-passphrase", True), ("pass:", False), ("pass:wrong", False)):
+            r = subprocess.run(
+                ["openssl", "pkey", "-in", path, "-passin", passin, "-noout"], capture_output=True, check=False
+            )
+            assert (r.returncode == 0) is ok, (passin, r.stderr)
 
 
 def test_pki_expiry_metric_matches_the_certificate(host):

@@ -146,6 +146,28 @@ def test_node_exporter_limits_follow_the_agent_budget(host):
     assert props["CPUQuotaPerSecUSec"] == f"{int(int(quota_percent) * 10)}ms"
 
 
+def test_firewall_default_drop_with_the_declared_ports(host):
+    chain = host.check_output("nft list chain inet forge_filter input")
+    assert "policy drop" in chain
+    assert re.search(r"ip saddr \{ 10\.214\.10\.1, 10\.214\.20\.1 \} tcp dport 22 accept", chain), chain
+    if "vms_site" in _hv(host)["group_names"]:
+        # chrony for the WAN and the WireGuard hub's UDP port
+        for port, name in ((123, "ntp"), (51820, "wireguard")):
+            rule = rf'ip saddr (\{{ )?10\.214\.0\.0/24( \}})? udp dport {port} accept comment "{name}"'
+            assert re.search(rule, chain), (name, chain)
+    else:
+        assert "dport 51820" not in chain  # spokes dial out
+
+
+def test_wireguard_tunnel_between_the_sites(host):
+    peers = host.check_output("wg show wg0 peers").split()
+    if "vpn_hub" in _hv(host)["group_names"]:
+        assert len(peers) == 2
+    else:
+        assert len(peers) == 1
+        assert host.run("ping -c 2 -W 2 10.214.200.1").rc == 0
+
+
 def test_data_tier_on_the_monitoring_site(host):
     """site.yml puts ZooKeeper and ClickHouse (Debian's 18.16, a substitute) on vms-1 only, bound to its
     private address; the signoz user authenticates with its vault password (sent over HTTP basic auth

@@ -168,6 +168,36 @@ def test_wireguard_tunnel_between_the_sites(host):
         assert host.run("ping -c 2 -W 2 10.214.200.1").rc == 0
 
 
+PROBE = (
+    "import socket, sys\n"
+    "for target in sys.argv[1:]:\n"
+    "    host, port = target.rsplit(':', 1)\n"
+    "    try:\n"
+    "        socket.create_connection((host, int(port)), 3).close(); print(target, 'open')\n"
+    "    except OSError:\n"
+    "        print(target, 'closed')\n"
+)
+
+
+def _probe(host, targets):
+    out = host.check_output("python3 -c \"$(cat <<'EOF'\n" + PROBE + 'EOF\n)" ' + " ".join(targets))
+    return dict(line.split() for line in out.splitlines())
+
+
+def test_firewall_keeps_the_data_tier_to_itself(host):
+    """From a dev host the front end (443, 3301: frontend_allowed_sources) answers on vms-1's WAN address,
+    while the real ClickHouse and ZooKeeper ports and node_exporter answer on none of its addresses; on
+    vms-1 itself they do (the probe sees open ports)."""
+    hv = _hv(host)
+    internal = [f"{addr}:{port}" for addr in ("10.214.0.11", "10.214.10.11") for port in (8123, 9000, 9009, 2181, 9100)]
+    if "clickhouse" in hv["group_names"]:
+        seen = _probe(host, [f"10.214.10.11:{port}" for port in (8123, 9000, 9009, 2181, 9100)])
+        assert set(seen.values()) == {"open"}, seen
+        return
+    seen = _probe(host, ["10.214.0.11:443", "10.214.0.11:3301", *internal])
+    assert seen == {"10.214.0.11:443": "open", "10.214.0.11:3301": "open"} | dict.fromkeys(internal, "closed")
+
+
 def test_data_tier_on_the_monitoring_site(host):
     """site.yml puts ZooKeeper and ClickHouse (Debian's 18.16, a substitute) on vms-1 only, bound to its
     private address; the signoz user authenticates with its vault password (sent over HTTP basic auth

@@ -5,7 +5,8 @@
 # cluster = molecule/clickhouse_cluster (2 shards x 2 replicas + 3 ZooKeeper co-located + 1 dev host, site.yml)
 # For each: fresh containers (destroy, create, prepare), then a timed converge (cold: packages from the
 # Debian mirror) and a timed second converge, printing wall times and the changed-task count of each run.
-# The no-change rerun must report 0 changed tasks. Containers are destroyed at the end.
+# The no-change rerun must report 0 changed tasks. Containers are destroyed at the end, unless
+# FORGE_BENCH_KEEP=1 (then `molecule verify -s clickhouse_<topology>` can run on them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck disable=SC1091
@@ -33,7 +34,9 @@ for topo in "${@:-single cluster}"; do
     molecule prepare -s "$s" > "$log/$s-prepare.log" 2>&1
     run "$s" "cold converge"
     run "$s" "rerun (no change)"
-    molecule destroy -s "$s" > "$log/$s-destroy.log" 2>&1
+    c=$(changed "$log/$s-rerun (no change).log")
+    [ "$c" = 0 ] || { echo "FAIL: the rerun of $s changed $c tasks"; exit 1; }
+    [ "${FORGE_BENCH_KEEP:-0}" = 1 ] || molecule destroy -s "$s" > "$log/$s-destroy.log" 2>&1
   done
 done
 echo "logs: $log"

@@ -2,7 +2,8 @@
 
 The tests take no testinfra `host` fixture: each runs once and addresses the nodes itself, over HTTP
 from this process (no password on any command line) or with `docker exec`. They run in file order;
-the last one backs up, destroys node 4, rebuilds it with site.yml and restores.
+the last ones back up to the outsider (the redundancy target, rsync over ssh with a pinned host key),
+destroy node 4 with its local backups and ssh key, rebuild it with site.yml and restore from the target.
 """
 
 import json
@@ -21,6 +22,7 @@ from chclient import four_letter, query  # noqa: E402
 ROOT = Path(__file__).resolve().parents[3]
 NODES = {f"fm-ch2-node-{i}": f"10.218.10.1{i}" for i in range(1, 5)}
 WAN = {f"fm-ch2-node-{i}": f"10.218.0.1{i}" for i in range(1, 5)}
+OUTSIDER = "10.218.0.21"
 SHARDS = {"fm-ch2-node-1": "01", "fm-ch2-node-2": "01", "fm-ch2-node-3": "02", "fm-ch2-node-4": "02"}
 ZK = ["fm-ch2-node-1", "fm-ch2-node-2", "fm-ch2-node-3"]
 ADMIN = ("admin", "mol-admin-Password-2")
@@ -56,7 +58,7 @@ def count(node, table):
     return int(q(node, f"SELECT count() FROM default.{table}"))
 
 
-def playbook(name, *extra):
+def playbook(name, *extra, check=True):
     # JSON results (ansible.cfg says yaml), so the restore report reads `"mismatched": []`
     env = dict(
         os.environ,
@@ -68,8 +70,9 @@ def playbook(name, *extra):
     inventory = str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)
     cmd = ["ansible-playbook", "-i", inventory, str(ROOT / name), *extra]
     res = subprocess.run(cmd, check=False, cwd=ROOT, env=env, capture_output=True, text=True)
-    assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
-    return res.stdout
+    if check:
+        assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-3000:]
+    return res.stdout if check else res
 
 
 def test_every_node_sees_the_2x2_cluster_and_its_own_macros():
@@ -212,16 +215,64 @@ def test_ports_are_not_reachable_from_outside_the_cluster_network():
     assert inside.count(" open") == 6, inside
 
 
+def rsync_target(tmp_path, host_key_of="fm-ch2-outsider"):
+    """The outsider as the redundancy target: a `forge-backup` account reached over ssh with a key made
+    here, the key handed to the playbooks the way the vault does, and a target host key pinned."""
+    key = tmp_path / "id_forge_backup"
+    if not key.exists():
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "forge-backup", "-f", str(key)], check=True
+        )
+        pub = key.with_suffix(".pub").read_text().strip()
+        sh(
+            "fm-ch2-outsider",
+            "command -v rsync >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsync >/dev/null; "
+            "id forge-backup >/dev/null 2>&1 || useradd -m -s /bin/sh forge-backup; "
+            "install -d -o forge-backup -m 0700 /home/forge-backup/.ssh /srv/forge-backups && "
+            "chown forge-backup /srv/forge-backups && "
+            f"echo '{pub}' > /home/forge-backup/.ssh/authorized_keys && "
+            "chown forge-backup /home/forge-backup/.ssh/authorized_keys",
+        )
+    host_key = sh(host_key_of, "cat /etc/ssh/ssh_host_ed25519_key.pub").stdout.split()[:2]
+    extra = tmp_path / f"rsync-{host_key_of}.json"
+    extra.write_text(
+        json.dumps(
+            {
+                "clickhouse_backup_rsync_dest": f"forge-backup@{OUTSIDER}:/srv/forge-backups",
+                "vault_clickhouse_backup_ssh_key": key.read_text(),
+                "clickhouse_backup_rsync_known_hosts": [f"{OUTSIDER} {' '.join(host_key)}"],
+            }
+        )
+    )
+    extra.chmod(0o600)
+    return "@" + str(extra), key.read_text()
+
+
 @pytest.mark.skipif(os.environ.get("FORGE_CH_SKIP_DR") == "1", reason="FORGE_CH_SKIP_DR=1")
-def test_backup_destroy_rebuild_with_site_yml_and_restore():
+def test_backup_to_a_target_with_a_wrong_host_key_is_refused(tmp_path_factory):
+    tmp = tmp_path_factory.getbasetemp() / "rsync"
+    tmp.mkdir(exist_ok=True)
+    extra, _ = rsync_target(tmp, host_key_of="fm-ch2-node-1")  # not the outsider's key
+    res = playbook("playbooks/backup.yml", "--limit", "fm-ch2-node-4", "-e", extra, check=False)
+    assert res.returncode != 0
+    assert "Host key verification failed" in res.stdout + res.stderr, res.stdout[-3000:]
+    assert sh("fm-ch2-outsider", "ls /srv/forge-backups").stdout.strip() == ""
+
+
+@pytest.mark.skipif(os.environ.get("FORGE_CH_SKIP_DR") == "1", reason="FORGE_CH_SKIP_DR=1")
+def test_backup_destroy_rebuild_with_site_yml_and_restore(tmp_path_factory):
+    tmp = tmp_path_factory.getbasetemp() / "rsync"
+    tmp.mkdir(exist_ok=True)
+    rsync, private_key = rsync_target(tmp)
     q(
         "fm-ch2-node-4",
         "CREATE TABLE IF NOT EXISTS default.local_only (d Date, n UInt64) ENGINE = MergeTree PARTITION BY d ORDER BY n",
     )
     q("fm-ch2-node-4", "INSERT INTO default.local_only SELECT today(), number FROM system.numbers LIMIT 777")
     expected = {t: count("fm-ch2-node-4", t) for t in ("events", "local_only")}
-    out = playbook("playbooks/backup.yml", "-e", "clickhouse_backup_keep=2")
+    out = playbook("playbooks/backup.yml", "-e", "clickhouse_backup_keep=2", "-e", rsync)
     assert "fm-ch2-node-4" in out
+    assert private_key.split("\n")[1] not in out  # the key's body is in no output
     name = sh("fm-ch2-node-4", "ls /var/backups/forge-clickhouse/fm-ch2-node-4").stdout.split()[-1]
     manifest = json.loads(
         sh("fm-ch2-node-4", f"cat /var/backups/forge-clickhouse/fm-ch2-node-4/{name}/manifest.json").stdout
@@ -230,13 +281,17 @@ def test_backup_destroy_rebuild_with_site_yml_and_restore():
     assert rows["events"] == expected["events"] and rows["local_only"] == 777 and rows["events_dist"] is None
     assert manifest["method"] == "freeze"
     sh("fm-ch2-node-4", f"cd /var/backups/forge-clickhouse/fm-ch2-node-4/{name} && sha256sum -c --quiet SHA256SUMS")
+    # the redundancy target holds a verified copy
+    sh("fm-ch2-outsider", f"cd /srv/forge-backups/fm-ch2-node-4/{name} && sha256sum -c --quiet SHA256SUMS")
 
-    # destroy: the node loses its ClickHouse install, configuration and data (the backup dir survives)
+    # destroy: the node loses its ClickHouse install, configuration, data, local backups and the rsync
+    # key and host keys; only the redundancy target keeps the backup
     sh(
         "fm-ch2-node-4",
         "systemctl stop clickhouse-server && DEBIAN_FRONTEND=noninteractive apt-get purge -y -q "
         "clickhouse-server clickhouse-client clickhouse-common >/dev/null "
-        "&& rm -rf /var/lib/clickhouse /etc/clickhouse-server",
+        "&& rm -rf /var/lib/clickhouse /etc/clickhouse-server /var/backups/forge-clickhouse "
+        "/root/.ssh/id_forge_backup /etc/forge/clickhouse-backup.known_hosts",
     )
     assert query(NODES["fm-ch2-node-4"], "SELECT 1", *ADMIN)[0] == 0
 
@@ -244,7 +299,9 @@ def test_backup_destroy_rebuild_with_site_yml_and_restore():
     playbook("molecule/clickhouse_cluster/converge.yml", "--limit", "fm-ch2-node-4,localhost")
     assert q("fm-ch2-node-4", "EXISTS TABLE default.events").strip() == "0"
 
-    out = playbook("playbooks/restore.yml", "--limit", "fm-ch2-node-4")
+    out = playbook(
+        "playbooks/restore.yml", "--limit", "fm-ch2-node-4", "-e", "clickhouse_restore_from_rsync=true", "-e", rsync
+    )
     assert '"mismatched": []' in out, out[-3000:]
     for table, rows in expected.items():
         assert count("fm-ch2-node-4", table) == rows, table

@@ -32,14 +32,15 @@ DEFAULT_CLASSES = {"trading": 183, "compliance": 365}
 DEFAULT_SIGNAL_CLASS = {"traces": "trading", "metrics": "trading", "logs": "compliance"}
 
 
-def retention_plan(estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0.2, start=None):
+def retention_plan(estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0.2, start=None, shards=1):
     """The plan as a dict; never raises for a plan that does not fit (see ``fits`` and ``fill_date``).
 
     estimates / retention may be None (all defaults).
     estimates: {signal: {rate, bytes, compression} | {monthly_gb}}, merged over DEFAULT_ESTIMATES;
     retention: {classes: {class: days}, signals: {signal: class}}, merged over the seed's defaults;
     disk_gb / cold_disk_gb: hot and cold volume sizes; headroom: free fraction kept on top of the data;
-    start: 'YYYY-MM-DD' the day ingestion starts (default today).
+    start: 'YYYY-MM-DD' the day ingestion starts (default today);
+    shards: ClickHouse shards the data is spread over (each host of a shard stores 1/shards of it).
     """
     est = _estimates(estimates)
     classes, signal_class = _retention(retention)
@@ -47,10 +48,12 @@ def retention_plan(estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0.
     cold = _number("cold_disk_gb", cold_disk_gb)
     head = _number("headroom", headroom)
     day0 = _start(start)
+    if isinstance(shards, bool) or not isinstance(shards, int) or shards < 1:
+        raise AnsibleFilterError(f"forge_retention: shards must be a whole number >= 1, got {shards!r}")
 
     signals = {}
     for sig in SIGNALS:
-        daily = est[sig]
+        daily = est[sig] / shards
         days = classes[signal_class[sig]]
         signals[sig] = {
             "class": signal_class[sig],
@@ -95,6 +98,7 @@ def retention_plan(estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0.
         "move_to_cold_days": move_days,
         "hot_needed_gb": hot_steady * (1 + head),
         "cold_needed_gb": cold_steady * (1 + head),
+        "shards": shards,
         "fits": fill_days is None,
         "start": day0.isoformat(),
         "fill_day": fill_days,
@@ -103,9 +107,13 @@ def retention_plan(estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0.
     }
 
 
-def forge_retention(estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0.2, start=None, allow_overflow=False):
+def forge_retention(
+    estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0.2, start=None, shards=1, allow_overflow=False
+):
     """retention_plan, refusing (AnsibleFilterError with the numbers) when it does not fit, unless allow_overflow."""
-    plan = retention_plan(estimates, retention, disk_gb, cold_disk_gb=cold_disk_gb, headroom=headroom, start=start)
+    plan = retention_plan(
+        estimates, retention, disk_gb, cold_disk_gb=cold_disk_gb, headroom=headroom, start=start, shards=shards
+    )
     if not plan["fits"] and not allow_overflow:
         parts = ", ".join(
             f"{sig} {s['daily_gb']:.2f} GB/day x {s['ttl_days']} d = {s['steady_gb']:.1f} GB"
@@ -122,6 +130,23 @@ def forge_retention(estimates, retention, disk_gb, *, cold_disk_gb=0, headroom=0
             f"{plan['start']}) and {full}; shorten retention, add disk, or pass allow_overflow=True"
         )
     return plan
+
+
+def usage_at(plan, day):
+    """GB each signal occupies on the hot and the cold volume ``day`` days after ingestion starts.
+
+    Data grows linearly until a signal's TTL, then stays flat (expired parts are dropped as new ones arrive).
+    """
+    if isinstance(day, bool) or not isinstance(day, int | float) or day < 0:
+        raise AnsibleFilterError(f"forge_retention: day must be a number >= 0, got {day!r}")
+    out = {}
+    for sig, s in plan["signals"].items():
+        hot_days = _hot_days(s)
+        out[sig] = {
+            "hot": s["daily_gb"] * min(day, hot_days),
+            "cold": s["daily_gb"] * min(max(day - hot_days, 0), s["ttl_days"] - hot_days),
+        }
+    return out
 
 
 def _estimates(estimates):

@@ -41,6 +41,10 @@ OS_CPU_SHARE = 0.10
 AGENT_CPU_SHARE = 0.05  # seed: agent cpu_usage < 5%
 CPU_WEIGHTS = {"clickhouse": 50, "ingest": 20, "signoz": 15, "alertmanager": 5, "zookeeper": 5, "frontend": 5}
 
+# seed "Development Servers (Agents)": network_bandwidth < 10Mbps, disk_io < 100MB/day, for the whole agent set
+AGENT_NETWORK_MBPS = 10
+AGENT_DISK_MB_PER_DAY = 100
+
 MEMORY_HIGH_RATIO = 0.90  # MemoryHigh = 90 % of MemoryMax: the kernel reclaims before it kills
 CH_SERVER_RATIO = 0.80  # max_server_memory_usage: ClickHouse refuses queries before the cgroup throttles
 CH_QUERY_RATIO = 0.50  # max_memory_usage per query, of max_server_memory_usage
@@ -123,6 +127,14 @@ def forge_sizing(host, components, budgets=None):
         result["ingest_memory_limiter"] = _limiter(units["ingest"]["memory_max_mb"])
     if "agent" in placed:
         result["agent_memory_limiter"] = _limiter(units["otel-agent"]["memory_max_mb"])
+        result["agent_limits"] = {
+            "network_mbps": AGENT_NETWORK_MBPS,
+            # what the agent may send on average: exporters are rate-limited to this
+            "network_bytes_per_s": AGENT_NETWORK_MBPS * 1_000_000 // 8,
+            "disk_mb_per_day": AGENT_DISK_MB_PER_DAY,
+            # on-disk buffers (collector file queue, log tail buffers) never hold more than one day's budget
+            "buffer_limit_mb": AGENT_DISK_MB_PER_DAY,
+        }
     return result
 
 

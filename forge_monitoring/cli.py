@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from forge_monitoring import lab, roledocs
+from forge_monitoring import lab, plan, roledocs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -13,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     lab.add_arguments(sub.add_parser("lab", help="the embedded Docker lab"))
     roledocs.add_arguments(sub.add_parser("docs", help="regenerate the README's role variable tables"))
+    plan.add_arguments(sub.add_parser("plan", help="the capacity plan: sizing, retention, disk chart, report"))
     args = parser.parse_args(argv)
     return args.func(args)
 

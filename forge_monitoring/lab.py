@@ -299,6 +299,19 @@ def write_known_hosts(plan: Plan, state: Path) -> None:
     (state / "ssh" / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
+FIXTURE_BUILD = ROOT / "molecule" / "fixtures" / "build.py"
+
+
+def build_fixtures() -> None:
+    """Build the fixture releases the lab inventory deploys (SigNoz, its collector) into the artifact cache."""
+    if not FIXTURE_BUILD.exists():
+        return
+    _say("building the fixture releases (molecule/fixtures/build.py)")
+    proc = subprocess.run([sys.executable, str(FIXTURE_BUILD)], cwd=ROOT, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise LabError(f"building the fixture releases failed:\n{proc.stderr}")
+
+
 def up(args: argparse.Namespace) -> int:
     started = time.monotonic()
     plan = load_plan(args.inventory)
@@ -312,6 +325,7 @@ def up(args: argparse.Namespace) -> int:
     _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: " + ", ".join(h.name for h in plan.hosts))
     if args.no_deploy:
         return 0
+    build_fixtures()
     report = state / "verify-report.txt"
     report.unlink(missing_ok=True)
     cmd = [

@@ -40,8 +40,15 @@ def test_tarball_layout_follows_upstream_goreleaser(tmp_path):
         assert t.getmember("signoz_linux_amd64/bin/signoz").mode == 0o755
     # wrapped in <project>_linux_<arch>/ with bin, web, conf, templates (SigNoz/signoz cmd/enterprise goreleaser)
     assert all(n.startswith("signoz_linux_amd64") for n in names)
-    for need in ("bin/signoz", "web/index.html", "conf/example.yaml", "templates/email/invitation.gotmpl",
-                 "templates/alertmanager/email.gotmpl", "README.md", "LICENSE"):
+    for need in (
+        "bin/signoz",
+        "web/index.html",
+        "conf/example.yaml",
+        "templates/email/invitation.gotmpl",
+        "templates/alertmanager/email.gotmpl",
+        "README.md",
+        "LICENSE",
+    ):
         assert f"signoz_linux_amd64/{need}" in names, need
     col = base / "signoz-otel-collector" / "0.144.5-fixture" / "amd64" / "signoz-otel-collector_linux_amd64.tar.gz"
     with tarfile.open(col) as t:

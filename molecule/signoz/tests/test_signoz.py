@@ -38,7 +38,7 @@ def _api(host, path, token=None, method="GET", body=None):
 
 
 def _ch(host, sql):
-    r = host.run(f"clickhouse-client --password {CH_PW} -q \"{sql}\"")
+    r = host.run(f'clickhouse-client --password {CH_PW} -q "{sql}"')
     assert r.rc == 0, r.stderr
     return r.stdout.strip()
 
@@ -56,8 +56,12 @@ def _login(host):
     code, ctx = _api(host, f"/api/v2/sessions/context?email={ROOT_EMAIL}&ref=http://x")
     assert code == 200 and ctx["data"]["exists"]
     org = ctx["data"]["orgs"][0]["id"]
-    code, tok = _api(host, "/api/v2/sessions/email_password", method="POST",
-                     body={"email": ROOT_EMAIL, "password": ROOT_PW, "orgId": org})
+    code, tok = _api(
+        host,
+        "/api/v2/sessions/email_password",
+        method="POST",
+        body={"email": ROOT_EMAIL, "password": ROOT_PW, "orgId": org},
+    )
     assert code == 200, tok
     return tok["data"]["accessToken"]
 
@@ -83,10 +87,15 @@ def test_service_user_and_env_file(host):
     env = host.file("/etc/signoz/signoz.env")
     assert (env.user, env.group, env.mode) == ("root", "signoz", 0o640)
     text = env.content_string
-    for line in ("SIGNOZ_SQLSTORE_SQLITE_PATH=/var/lib/signoz/signoz.db", "SIGNOZ_STATSREPORTER_ENABLED=false",
-                 "SIGNOZ_PPROF_ENABLED=false", "SIGNOZ_PPROF_ADDRESS=127.0.0.1:6060", "SIGNOZ_ANALYTICS_ENABLED=false",
-                 "SIGNOZ_TOKENIZER_JWT_SECRET=mol-jwt-secret-0123456789abcdef0123456789",
-                 f"SIGNOZ_TELEMETRYSTORE_CLICKHOUSE_DSN=tcp://127.0.0.1:9000?username=default&password={CH_PW}"):
+    for line in (
+        "SIGNOZ_SQLSTORE_SQLITE_PATH=/var/lib/signoz/signoz.db",
+        "SIGNOZ_STATSREPORTER_ENABLED=false",
+        "SIGNOZ_PPROF_ENABLED=false",
+        "SIGNOZ_PPROF_ADDRESS=127.0.0.1:6060",
+        "SIGNOZ_ANALYTICS_ENABLED=false",
+        "SIGNOZ_TOKENIZER_JWT_SECRET=mol-jwt-secret-0123456789abcdef0123456789",
+        f"SIGNOZ_TELEMETRYSTORE_CLICKHOUSE_DSN=tcp://127.0.0.1:9000?username=default&password={CH_PW}",
+    ):
         assert line in text, line
     unit = host.file("/etc/systemd/system/signoz.service").content_string
     assert "SIGNOZ_WEB_DIRECTORY=/opt/signoz/0.128.0-fixture/web" in unit
@@ -115,9 +124,10 @@ def test_start_order(host):
     assert "signoz-migrate.service" in i_after
     assert host.check_output("systemctl show -p Type --value signoz-migrate.service") == "oneshot"
     # the migrator really finished before signoz started
-    t = {u: int(host.check_output(f"systemctl show -p {p} --value {u} | xargs -I{{}} date -d {{}} +%s%N"))
-         for u, p in (("signoz-migrate.service", "ExecMainExitTimestamp"),
-                      ("signoz.service", "ExecMainStartTimestamp"))}
+    t = {
+        u: int(host.check_output(f"systemctl show -p {p} --value {u} | xargs -I{{}} date -d {{}} +%s%N"))
+        for u, p in (("signoz-migrate.service", "ExecMainExitTimestamp"), ("signoz.service", "ExecMainStartTimestamp"))
+    }
     assert t["signoz-migrate.service"] <= t["signoz.service"]
     for unit in ("signoz-migrate.service", "signoz.service", "signoz-ingest.service"):
         assert host.service(unit).is_enabled
@@ -126,8 +136,10 @@ def test_start_order(host):
 def test_migrations_recorded_in_clickhouse(host):
     _only(host, VMS)
     for db in ("signoz_traces", "signoz_logs", "signoz_metrics", "signoz_metadata"):
-        ids = _ch(host, f"SELECT arraySort(groupUniqArray(migration_id)) FROM {db}.schema_migrations_v2 "
-                        "WHERE status = 'finished'")
+        ids = _ch(
+            host,
+            f"SELECT arraySort(groupUniqArray(migration_id)) FROM {db}.schema_migrations_v2 WHERE status = 'finished'",
+        )
         assert ids == "[1,2,3]", (db, ids)
 
 
@@ -161,34 +173,45 @@ def test_root_admin_and_invites(host):
         roles = _api(host, f"/api/v2/users/{by_email[email]['id']}/roles", token)[1]["data"]
         assert [r["name"] for r in roles] == [role]
     # self-registration is closed once the root admin exists
-    code, body = _api(host, "/api/v1/register", method="POST",
-                      body={"email": "x@y.z", "password": "whatever-12345", "orgName": "x"})
+    code, body = _api(
+        host, "/api/v1/register", method="POST", body={"email": "x@y.z", "password": "whatever-12345", "orgName": "x"}
+    )
     assert code == 400 and "self-registration is disabled" in body["error"]["message"]
 
 
 # ---- ingest gateway: private address only, mTLS, the real otelcol as the sender -----------------------------
 def test_ingest_listens_on_private_address_only(host):
     _only(host, VMS)
-    listening = sorted(line.split()[3] for line in
-                       host.check_output("ss -Htln '( sport = :4317 or sport = :4318 )'").splitlines())
+    listening = sorted(
+        line.split()[3] for line in host.check_output("ss -Htln '( sport = :4317 or sport = :4318 )'").splitlines()
+    )
     assert listening == [f"{PRIVATE}:4317", f"{PRIVATE}:4318"]
     assert host.check_output("ss -Htln sport = :13133").split()[3] == "127.0.0.1:13133"
 
 
 def test_ingest_refuses_clients_without_a_valid_certificate(host):
     _only(host, DEV)
-    base = "curl -s -m 5 -o /dev/null -w '%{http_code}' --cacert /etc/otelcol-mol/ca.crt -X POST " \
-           "-H 'Content-Type: application/json' --data '{}'"
+    base = (
+        "curl -s -m 5 -o /dev/null -w '%{http_code}' --cacert /etc/otelcol-mol/ca.crt -X POST "
+        "-H 'Content-Type: application/json' --data '{}'"
+    )
     assert host.run(f"{base} https://{PRIVATE}:4318/v1/traces").stdout in ("000", "")
-    rogue = host.run(f"{base} --cert /etc/otelcol-mol/rogue.crt --key /etc/otelcol-mol/rogue.key "
-                     f"https://{PRIVATE}:4318/v1/traces")
+    rogue = host.run(
+        f"{base} --cert /etc/otelcol-mol/rogue.crt --key /etc/otelcol-mol/rogue.key https://{PRIVATE}:4318/v1/traces"
+    )
     assert rogue.stdout in ("000", "")
-    ok = host.run(f"{base} --cert /etc/otelcol-mol/client.crt --key /etc/otelcol-mol/client.key "
-                  f"https://{PRIVATE}:4318/v1/traces")
+    ok = host.run(
+        f"{base} --cert /etc/otelcol-mol/client.crt --key /etc/otelcol-mol/client.key https://{PRIVATE}:4318/v1/traces"
+    )
     assert ok.stdout == "200"
     # the gRPC endpoint also requires the client certificate (TLS handshake only: see docs/testing.md)
-    assert host.run(f"openssl s_client -connect {PRIVATE}:4317 -CAfile /etc/otelcol-mol/ca.crt "
-                    "-cert /etc/otelcol-mol/client.crt -key /etc/otelcol-mol/client.key </dev/null").rc == 0
+    assert (
+        host.run(
+            f"openssl s_client -connect {PRIVATE}:4317 -CAfile /etc/otelcol-mol/ca.crt "
+            "-cert /etc/otelcol-mol/client.crt -key /etc/otelcol-mol/client.key </dev/null"
+        ).rc
+        == 0
+    )
     # nothing answers on the WAN address
     assert host.run(f"curl -s -m 5 -k https://{WAN}:4318/").rc != 0
 
@@ -196,18 +219,38 @@ def test_ingest_refuses_clients_without_a_valid_certificate(host):
 def test_real_otelcol_sender_reaches_clickhouse(host):
     _only(host, DEV)
     span = f"mol-span-{uuid.uuid4().hex[:12]}"
-    trace = {"resourceSpans": [{"resource": {"attributes": [
-        {"key": "service.name", "value": {"stringValue": "mol-sender"}}]},
-        "scopeSpans": [{"spans": [{"traceId": uuid.uuid4().hex, "spanId": uuid.uuid4().hex[:16], "name": span,
-                                   "kind": 1, "startTimeUnixNano": "1700000000000000000",
-                                   "endTimeUnixNano": "1700000001000000000"}]}]}]}
+    trace = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "mol-sender"}}]},
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            {
+                                "traceId": uuid.uuid4().hex,
+                                "spanId": uuid.uuid4().hex[:16],
+                                "name": span,
+                                "kind": 1,
+                                "startTimeUnixNano": "1700000000000000000",
+                                "endTimeUnixNano": "1700000001000000000",
+                            }
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
     assert host.check_output("/usr/local/bin/otelcol-debian --version").startswith("otelcol-debian version")
-    r = host.run(f"curl -s -m 5 -w '%{{http_code}}' -o /dev/null -H 'Content-Type: application/json' "
-                 f"--data '{json.dumps(trace)}' http://127.0.0.1:4318/v1/traces")
+    r = host.run(
+        f"curl -s -m 5 -w '%{{http_code}}' -o /dev/null -H 'Content-Type: application/json' "
+        f"--data '{json.dumps(trace)}' http://127.0.0.1:4318/v1/traces"
+    )
     assert r.stdout == "200", r.stderr
     vms = host.get_host(f"ansible://{VMS}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
-    sql = (f"SELECT concat(signal, ' ', peer) FROM signoz_traces.fixture_otlp_received WHERE has(strings, '{span}') "
-           "AND has(strings, 'mol-sender')")
+    sql = (
+        f"SELECT concat(signal, ' ', peer) FROM signoz_traces.fixture_otlp_received WHERE has(strings, '{span}') "
+        "AND has(strings, 'mol-sender')"
+    )
     row = _wait(lambda: _ch(vms, sql), timeout=60)
     # protobuf from otelcol's otlphttp exporter, authenticated with dev-1's client certificate
     assert row == "traces dev-1"
@@ -221,8 +264,10 @@ def test_signoz_recovers_when_clickhouse_returns(host):
         assert _wait(lambda: _health(host) == 503, timeout=30)
         # a restart while ClickHouse is away fails and is retried by systemd (Restart=always, no start limit)
         host.run("systemctl restart signoz.service")
-        time.sleep(8)
-        assert host.check_output("systemctl show -p NRestarts --value signoz.service") != "0"
+        restarts = _wait(
+            lambda: int(host.check_output("systemctl show -p NRestarts --value signoz.service")) > 0, timeout=40
+        )
+        assert restarts, host.check_output("systemctl status --no-pager signoz.service || true")
         assert _health(host) != 200
     finally:
         host.run("systemctl start clickhouse-server")
@@ -233,7 +278,8 @@ def test_signoz_recovers_when_clickhouse_returns(host):
 # ---- upgrade flips current; a broken version is rolled back and the previous keeps running ------------------
 def _converge(*extra):
     pb = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "upgrade.yml")
-    cmd = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], pb, *extra]
+    # the inventory directory: groups are in its `hosts` file, connection settings in ansible_inventory.yml
+    cmd = ["ansible-playbook", "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]), pb, *extra]
     return subprocess.run(cmd, capture_output=True, text=True, check=False)
 
 
@@ -254,8 +300,9 @@ def test_broken_version_is_rolled_back(host):
     _only(host, VMS)
     r = _converge("-e", "mol_signoz_version=0.129.1-fixture-broken", "-e", "mol_collector_version=0.144.7-fixture")
     assert r.returncode != 0
-    assert "failed to start or its health check" in r.stdout and "running the last known good 0.129.0-fixture" \
-        in r.stdout, r.stdout[-3000:]
+    assert (
+        "failed to start or its health check" in r.stdout and "running the last known good 0.129.0-fixture" in r.stdout
+    ), r.stdout[-3000:]
     assert host.file("/opt/signoz/current").linked_to == "/opt/signoz/0.129.0-fixture"
     assert "/opt/signoz/0.129.0-fixture/bin/signoz" in host.check_output("systemctl show -p ExecStart --value signoz")
     assert _health(host) == 200
@@ -273,8 +320,14 @@ def test_rerun_on_the_good_version_changes_nothing(host):
 def test_preflight_refuses_an_incompatible_combination(host):
     _only(host, VMS)
     # the substitute skip removed: ClickHouse 18.16 is below every SigNoz minimum
-    r = _converge("-e", "mol_signoz_version=0.129.0-fixture", "-e", "mol_collector_version=0.144.7-fixture",
-                  "-e", '{"signoz_compat_skip": []}')
+    r = _converge(
+        "-e",
+        "mol_signoz_version=0.129.0-fixture",
+        "-e",
+        "mol_collector_version=0.144.7-fixture",
+        "-e",
+        '{"signoz_compat_skip": []}',
+    )
     assert r.returncode != 0
     assert "signoz 0.129.0-fixture needs clickhouse >= 25.5.6" in r.stdout, r.stdout[-3000:]
     # a downgrade below the running version is refused too

@@ -11,11 +11,13 @@ import importlib.util
 import ipaddress
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
-from ansible.errors import AnsibleError, AnsibleFilterError
+from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from jinja2 import Undefined
 
 
 def _sibling(name):
@@ -29,14 +31,14 @@ def _sibling(name):
     return sys.modules[key]
 
 
+_sizing = _sibling("sizing")
 retention_plan = _sibling("retention").retention_plan
-forge_sizing = _sibling("sizing").forge_sizing
 
 TEMPLATE_REF = re.compile(r"^\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}$")
 VAULT_REF = re.compile(r"\bvault_[a-z0-9_]+\b(?!\s*\|\s*default)")
+UNDEFINED_VAULT = re.compile(r"'(vault_[a-z0-9_]+)' is undefined")
 NETWORK_VAR = re.compile(r"^[a-z][a-z0-9_]*_(network|cidr)$")
 SPEC_KEYS = ("type", "elements", "choices", "options")
-RESOURCE_KEYS = ("ram_mb", "cores", "disk_gb")
 
 
 def _need(name, value, kind, what):
@@ -51,8 +53,9 @@ def _hv(hostvars, host):
 def _get(hv, key, default=None):
     """A host variable, or default when it is missing or cannot be evaluated on the controller."""
     try:
-        return hv.get(key, default)
-    except (AnsibleError, KeyError, TypeError, ValueError):
+        value = hv.get(key, default)
+        return default if isinstance(value, Undefined) else value
+    except Exception:  # noqa: BLE001 (any template that cannot be evaluated on the controller: facts, markers)
         return default
 
 
@@ -117,9 +120,18 @@ def _form(option):
     return kind
 
 
+def _plain(value):
+    """Ansible's lazy containers as plain dicts and lists, so messages name plain types."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _check_option(host, role, var, option, value):
     where = f"roles/{role}/meta/argument_specs.yml"
-    result = ArgumentSpecValidator({var: _clean(option)}).validate({var: value})
+    result = ArgumentSpecValidator({var: _clean(option)}).validate({var: _plain(value)})
     if result.error_messages:
         detail = "; ".join(result.error_messages)
         return [f"{host}: {var}: {detail}; expected {_form(option)} ({where})"]
@@ -151,7 +163,7 @@ def _resolve(value, hv, defaults, depth=0):
             var = match.group(1)
             inner = _get(hv, var, defaults.get(var))
             port, _ = _resolve(inner, hv, defaults, depth + 1)
-            return port, var
+            return port, f"{var}={inner!r}"
     return None, None
 
 
@@ -173,12 +185,12 @@ def forge_port_problems(hostvars, groups, placement, roles):
                     problems.append(f"{host}: {role}_ports has {entry!r}; expected {{name, port, proto, sources}}")
                     continue
                 port, var = _resolve(entry.get("port"), hv, defaults)
-                label = f"{role} {entry.get('name', '?')}" + (f" ({var})" if var else "")
+                label = f"{role} {entry.get('name', '?')}"
                 if port is None or not 1 <= port <= 65535:
-                    problems.append(
-                        f"{host}: {label}: port is {entry.get('port')!r}; expected a port 1-65535 ({role}_ports)"
-                    )
+                    shown = var or repr(entry.get("port"))
+                    problems.append(f"{host}: {label}: port is {shown}; expected a port 1-65535 ({role}_ports)")
                     continue
+                label += f" ({var.split('=')[0]})" if var else ""
                 claims.setdefault((port, entry.get("proto", "tcp")), []).append(label)
         for (port, proto), who in sorted(claims.items()):
             if len(who) > 1:
@@ -242,12 +254,22 @@ def _network_decls(hv):
 
 
 def forge_secret_problems(hostvars, groups, placement, roles):
-    """Every vault_* variable that an applied role's defaults reference and the inventory does not define."""
+    """Every vault_* variable that an applied role's defaults, or an inventory variable, reference and the
+    inventory does not define."""
     _need("forge_secret_problems", groups, dict, "groups as a dict")
     _need("forge_secret_problems", roles, dict, "roles as a dict of {specs, defaults}")
     problems = []
     for host in managed_hosts(groups):
         hv = _hv(hostvars, host)
+        for key in list(hv):
+            try:
+                str(hv[key])  # 2.19 returns a marker for an undefined variable; using it raises
+            except Exception as exc:  # noqa: BLE001 (MarkerError, AnsibleUndefinedVariable)
+                for ref in sorted(set(UNDEFINED_VAULT.findall(str(exc)))):
+                    problems.append(
+                        f"{host}: {ref} is not defined (needed by the inventory variable {key}); expected a "
+                        f"vault-encrypted string, e.g. in inventories/<env>/group_vars/all/vault.yml"
+                    )
         for role in host_roles(host, groups, placement, roles):
             for ref in sorted(set(VAULT_REF.findall(roles[role].get("defaults") or ""))):
                 value = _get(hv, ref)
@@ -262,11 +284,7 @@ def forge_secret_problems(hostvars, groups, placement, roles):
 
 def host_components(host, groups, sized_components):
     """The sized components placed on host, from its group membership."""
-    out = []
-    for group, comps in sized_components.items():
-        if host in groups.get(group, []):
-            out += [c for c in comps if c not in out]
-    return out
+    return _sizing.forge_components_for([g for g, hosts in groups.items() if host in hosts], sized_components)
 
 
 def shard_count(hostvars, groups):
@@ -293,8 +311,8 @@ def capacity(hostvars, groups, sized_components):
             entry["error"] = f"forge_host_resources is {res!r}; expected {{ram_mb, cores, disk_gb[, cold_disk_gb]}}"
             continue
         try:
-            entry["sizing"] = forge_sizing(
-                {"name": host, **{k: res.get(k) for k in RESOURCE_KEYS}}, comps, _get(hv, "forge_sizing_budgets")
+            entry["sizing"] = _sizing.forge_sizing(
+                _sizing.forge_host_resources(host, res), comps, _get(hv, "forge_sizing_budgets")
             )
         except AnsibleFilterError as exc:
             entry["sizing_error"] = str(exc)
@@ -310,8 +328,25 @@ def capacity(hostvars, groups, sized_components):
                     shards=shards,
                 )
             except AnsibleFilterError as exc:
-                entry["retention_error"] = str(exc)
+                entry["retention_error"] = _inventory_names(str(exc))
     return out
+
+
+INPUT_NAMES = {
+    "estimates": "forge_ingest_estimates",
+    "retention": "forge_retention_policy",
+    "headroom": "forge_retention_headroom",
+    "start": "forge_ingest_start",
+    "disk_gb": "forge_host_resources.disk_gb",
+    "cold_disk_gb": "forge_host_resources.cold_disk_gb",
+}
+
+
+def _inventory_names(message):
+    """retention.py's argument names replaced by the inventory variables they come from."""
+    head, sep, tail = message.partition(": ")
+    tail = re.sub(r"^(estimates|retention|headroom|start|cold_disk_gb|disk_gb)\b", lambda m: INPUT_NAMES[m[1]], tail)
+    return head + sep + tail
 
 
 def forge_capacity_problems(hostvars, groups, sized_components):

@@ -138,6 +138,45 @@ def forge_sizing(host, components, budgets=None):
     return result
 
 
+def forge_host_resources(name, resources, facts=None):
+    """The host dict forge_sizing takes: the inventory's forge_host_resources, else the host's facts.
+
+    facts: ansible_facts (memtotal_mb, processor_vcpus or processor_cores, mounts); the disk is the size of
+    the filesystem holding /var/lib (or /).
+    """
+    if resources:
+        if not isinstance(resources, dict):
+            raise AnsibleFilterError(
+                f"forge_host_resources: host {name}: forge_host_resources must be a dict "
+                f"{{ram_mb, cores, disk_gb}}, got {resources!r}"
+            )
+        return {"name": name, **{k: resources.get(k) for k in ("ram_mb", "cores", "disk_gb")}}
+    if not isinstance(facts, dict) or "memtotal_mb" not in facts:
+        raise AnsibleFilterError(
+            f"forge_host_resources: host {name}: no forge_host_resources in the inventory and no facts "
+            f"(memtotal_mb, processor_vcpus) to size from; gather facts or set forge_host_resources"
+        )
+    mounts = {m.get("mount"): m for m in facts.get("mounts") or [] if isinstance(m, dict)}
+    disk = mounts.get("/var/lib") or mounts.get("/var") or mounts.get("/") or {}
+    return {
+        "name": name,
+        "ram_mb": facts["memtotal_mb"],
+        "cores": facts.get("processor_vcpus") or facts.get("processor_cores") or 1,
+        "disk_gb": (disk.get("size_total") or 1e9) / 1e9,
+    }
+
+
+def forge_components_for(group_names, sized_components):
+    """The sized components of a host in these groups (playbooks/vars/placement.yml forge_sized_components)."""
+    if not isinstance(sized_components, dict):
+        raise AnsibleFilterError("forge_components_for: sized_components must be a dict of group -> [component]")
+    out = []
+    for group, comps in sized_components.items():
+        if group in (group_names or []):
+            out += [c for c in comps if c not in out]
+    return out
+
+
 def _host(host):
     if not isinstance(host, dict):
         raise AnsibleFilterError(f"forge_sizing: host must be a dict {{name, ram_mb, cores, disk_gb}}, got {host!r}")
@@ -234,4 +273,8 @@ def _num(value):
 
 class FilterModule:
     def filters(self):
-        return {"forge_sizing": forge_sizing}
+        return {
+            "forge_sizing": forge_sizing,
+            "forge_host_resources": forge_host_resources,
+            "forge_components_for": forge_components_for,
+        }

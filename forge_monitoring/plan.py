@@ -37,13 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_inventory(inventory: Path) -> tuple[dict, dict]:
     """(hostvars, groups) as ``ansible-inventory --list`` gives them; groups resolved through children."""
+    if not inventory.exists():
+        raise PlanError(f"no inventory at {inventory}")
     exe = Path(sys.executable).parent / "ansible-inventory"
     proc = subprocess.run(
         [str(exe), "-i", str(inventory), "--list"], cwd=ROOT, text=True, capture_output=True, check=False
     )
     if proc.returncode != 0:
         raise PlanError(f"ansible-inventory failed on {inventory}:\n{proc.stderr.strip()}")
-    return groups_from_list(json.loads(proc.stdout))
+    hostvars, groups = groups_from_list(json.loads(proc.stdout))
+    if not groups.get("vms_site") and not groups.get("dev_sites"):
+        raise PlanError(f"{inventory} has no hosts in the groups vms_site or dev_sites")
+    return hostvars, groups
 
 
 def groups_from_list(data: dict) -> tuple[dict, dict]:

@@ -1,6 +1,7 @@
 """Run the venv's real ansible commands from the repository root, as a user would."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,3 +28,14 @@ def run_ansible(tool, *args, timeout=300):
         check=False,
     )
     return proc.returncode, proc.stdout + proc.stderr
+
+
+def production_with_cold_volume(tmp_path):
+    """A copy of inventories/production with the remedy its plan names: a 500 GB cold volume on vms-1."""
+    inv = tmp_path / "inv"
+    shutil.copytree(ROOT / "inventories" / "production", inv)
+    (inv / "host_vars" / "vms-1.example.internal.yml").write_text(
+        "---\nforge_private_address: 10.10.0.11\n"
+        "forge_host_resources: {ram_mb: 8192, cores: 4, disk_gb: 500, cold_disk_gb: 500}\n"
+    )
+    return inv

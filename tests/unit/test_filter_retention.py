@@ -7,7 +7,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from retention import MONTH_DAYS, FilterModule, forge_retention, retention_plan
+from retention import MONTH_DAYS, FilterModule, forge_retention, retention_plan, usage_at
 
 START = "2026-01-01"
 # The seed gives only the total (50 GB/month); this split (40 % traces, 40 % logs, 20 % metrics) is an assumption.
@@ -232,3 +232,37 @@ def test_cold_split_never_moves_at_or_after_the_ttl(monthly, hot, cold):
     if plan["fits"]:
         assert plan["hot_needed_gb"] <= hot * (1 + 1e-9)
         assert plan["cold_needed_gb"] <= cold * (1 + 1e-9)
+
+
+def test_usage_grows_until_each_ttl_then_stays_flat():
+    plan = retention_plan(None, None, 500, start="2026-01-01")
+    assert usage_at(plan, 0) == {s: {"hot": 0, "cold": 0} for s in plan["signals"]}
+    at_ttl = usage_at(plan, 365)
+    later = usage_at(plan, 700)
+    for sig, s in plan["signals"].items():
+        assert at_ttl[sig]["hot"] == pytest.approx(s["steady_gb"])
+        assert later[sig] == at_ttl[sig]
+    half = usage_at(plan, 100)
+    assert half["logs"]["hot"] == pytest.approx(plan["signals"]["logs"]["daily_gb"] * 100)
+
+
+def test_usage_moves_to_cold_after_the_move_age():
+    plan = retention_plan({"logs": {"monthly_gb": 20}, "traces": {"monthly_gb": 20}, "metrics": {"monthly_gb": 10}},
+                          None, 500, cold_disk_gb=500, start="2026-01-01")  # fmt: skip
+    move = plan["move_to_cold_days"]
+    used = usage_at(plan, 365)["logs"]
+    daily = plan["signals"]["logs"]["daily_gb"]
+    assert used["hot"] == pytest.approx(daily * move)
+    assert used["cold"] == pytest.approx(daily * (365 - move))
+
+
+@pytest.mark.parametrize("day", [-1, "10", True])
+def test_usage_rejects_bad_days(day):
+    with pytest.raises(AnsibleFilterError, match="forge_retention: day"):
+        usage_at(retention_plan(None, None, 500), day)
+
+
+@pytest.mark.parametrize("shards", [0, 1.5, True, "2"])
+def test_shards_must_be_whole_and_positive(shards):
+    with pytest.raises(AnsibleFilterError, match="forge_retention: shards"):
+        retention_plan(None, None, 500, shards=shards)

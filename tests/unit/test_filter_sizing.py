@@ -4,7 +4,14 @@ import pytest
 from ansible.errors import AnsibleFilterError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sizing import COMPONENTS, DEFAULT_BUDGETS_MB, FilterModule, forge_sizing
+from sizing import (
+    COMPONENTS,
+    DEFAULT_BUDGETS_MB,
+    FilterModule,
+    forge_components_for,
+    forge_host_resources,
+    forge_sizing,
+)
 
 VMS = ["clickhouse", "zookeeper", "signoz", "alertmanager", "ingest", "frontend"]
 SEED_HOST = {"name": "vms-1", "ram_mb": 8192, "cores": 4, "disk_gb": 500}
@@ -184,3 +191,41 @@ def test_more_ram_never_gives_clickhouse_less(ram, extra, cores):
     assert big["components"]["clickhouse"]["memory_max_mb"] >= small["components"]["clickhouse"]["memory_max_mb"]
     for key, value in small["clickhouse"].items():
         assert big["clickhouse"][key] >= value
+
+
+def test_host_resources_from_the_inventory_win_over_facts():
+    facts = {"memtotal_mb": 24000, "processor_vcpus": 2, "mounts": [{"mount": "/", "size_total": 100e9}]}
+    assert forge_host_resources("h", {"ram_mb": 8192, "cores": 4, "disk_gb": 500}, facts) == {
+        "name": "h", "ram_mb": 8192, "cores": 4, "disk_gb": 500,
+    }  # fmt: skip
+    assert forge_host_resources("h", None, facts) == {"name": "h", "ram_mb": 24000, "cores": 2, "disk_gb": 100.0}
+
+
+def test_host_resources_take_the_disk_holding_var_lib():
+    facts = {
+        "memtotal_mb": 4096,
+        "processor_vcpus": 1,
+        "mounts": [{"mount": "/", "size_total": 20e9}, {"mount": "/var/lib", "size_total": 500e9}],
+    }
+    assert forge_host_resources("h", {}, facts)["disk_gb"] == 500.0
+
+
+@pytest.mark.parametrize(
+    ("resources", "facts", "match"),
+    [
+        ("8GB", None, "forge_host_resources: host h: forge_host_resources must be a dict"),
+        (None, None, "forge_host_resources: host h: no forge_host_resources in the inventory and no facts"),
+        (None, {"processor_vcpus": 2}, "no facts"),
+    ],
+)
+def test_host_resources_refuse_what_they_cannot_size(resources, facts, match):
+    with pytest.raises(AnsibleFilterError, match=match):
+        forge_host_resources("h", resources, facts)
+
+
+def test_components_follow_the_groups_once_each_in_placement_order():
+    sized = {"clickhouse": ["clickhouse"], "signoz": ["signoz", "alertmanager"], "agents": ["agent"]}
+    assert forge_components_for(["signoz", "clickhouse", "vms_site"], sized) == ["clickhouse", "signoz", "alertmanager"]
+    assert forge_components_for([], sized) == []
+    with pytest.raises(AnsibleFilterError, match="forge_components_for"):
+        forge_components_for(["a"], ["clickhouse"])

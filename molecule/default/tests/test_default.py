@@ -119,3 +119,22 @@ def test_apt_uses_the_inventory_mirror(host):
     # apt really reads the managed sources
     policy = host.check_output("apt-cache policy")
     assert "bookworm-security" in policy and "bookworm-updates" in policy
+
+
+def test_node_exporter_limits_follow_the_agent_budget(host):
+    """On agent hosts the exporter's unit carries its share of the seed's agent budget (sizing filter):
+    200 MB x 0.2 = 40 MiB, and 5 % of the host's CPU x 0.2. The monitoring site's exporter is not budgeted."""
+    props = dict(
+        line.split("=", 1)
+        for line in host.check_output(
+            "systemctl show prometheus-node-exporter -p MemoryMax -p MemoryHigh -p CPUQuotaPerSecUSec"
+        ).splitlines()
+    )
+    if "agents" not in _hv(host)["group_names"]:
+        assert props["MemoryMax"] == "infinity"
+        return
+    cores = int(host.check_output("nproc --all"))
+    quota_percent = max(1, int(cores * 100 * 0.05)) * 0.2
+    assert props["MemoryMax"] == str(40 * 1024 * 1024)
+    assert props["MemoryHigh"] == str(36 * 1024 * 1024)
+    assert props["CPUQuotaPerSecUSec"] == f"{int(int(quota_percent) * 10)}ms"

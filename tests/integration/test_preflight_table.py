@@ -1,0 +1,231 @@
+"""Invalid inventories, one per row: the real site.yml stops in preflight with the expected message, and no host
+is contacted (the example hosts do not even resolve, so any contact would show as UNREACHABLE).
+
+The base inventory is a copy of inventories/production with the one change its plan asks for (a 500 GB cold
+volume, without which the seed's retention does not fit; see test_production_example_*). The rows run in
+parallel: each is a separate ansible-playbook process.
+"""
+
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import yaml
+from runner import run_ansible
+
+ROOT = Path(__file__).resolve().parents[2]
+VMS, DEV1, DEV2 = "vms-1.example.internal", "dev-1.example.internal", "dev-2.example.internal"
+ADDR = {VMS: "10.10.0.11", DEV1: "10.20.0.21", DEV2: "10.20.0.22"}
+VMS_RESOURCES = {"ram_mb": 8192, "cores": 4, "disk_gb": 500, "cold_disk_gb": 500}
+
+
+def host(name, **values):
+    """A host_vars file: the base values of that host, plus the row's changes."""
+    base = {"forge_private_address": ADDR[name]}
+    if name == VMS:
+        base["forge_host_resources"] = VMS_RESOURCES
+    return {f"host_vars/{name}.yml": {**base, **values}}
+
+
+def allvars(**values):
+    return {"group_vars/all/zz-row.yml": values}
+
+
+def hosts_without(group):
+    data = yaml.safe_load((ROOT / "inventories/production/hosts.yml").read_text())
+    del data["all"]["children"]["vms_site"]["children"][group]
+    return {"hosts.yml": data}
+
+
+ALERT = {"name": "Ghost", "condition": "ghost_metric > 1", "severity": "warning", "channels": ["slack"]}
+CASES = {
+    # the inventory's shape
+    "private address not an IP": (
+        host(DEV1, forge_private_address="not-an-ip"),
+        [f"{DEV1}: forge_private_address is 'not-an-ip'; expected an IP address"],
+    ),
+    "private address a wildcard": (
+        host(DEV1, forge_private_address="0.0.0.0"),
+        [f"{DEV1}: forge_private_address is 0.0.0.0; expected the host's private address"],
+    ),
+    "unknown environment": (
+        host(DEV2, forge_env="staging"),
+        [f"{DEV2}: forge_env is 'staging'; expected one of lab, production"],
+    ),
+    "group missing": (hosts_without("vpn_hub"), ["group vpn_hub: missing; expected it as a child of vms_site"]),
+    "substitute in production": (
+        host(VMS, forge_substitutes={"signoz": {"kind": "fixture", "what": "test"}}),
+        [f"{VMS}: forge_substitutes lists signoz; production inventories never substitute"],
+    ),
+    # types and ranges, through the roles' argument specs
+    "port not an int": (
+        allvars(node_exporter_port="abc"),
+        [f"{VMS}: node_exporter_port: argument 'node_exporter_port' is of type str", "expected int"],
+    ),
+    "port out of range": (
+        allvars(node_exporter_port=70000),
+        [f"{DEV1}: node_exporter_port is 70000; expected a TCP/UDP port 1-65535"],
+    ),
+    "bool not a bool": (
+        allvars(base_sysctl_apply="maybe"),
+        [f"{DEV2}: base_sysctl_apply: argument 'base_sysctl_apply' is of type str", "expected bool"],
+    ),
+    "dict not a dict": (
+        allvars(base_sysctl=["vm.swappiness=1"]),
+        [f"{VMS}: base_sysctl: argument 'base_sysctl' is of type list", "expected dict"],
+    ),
+    "list not a list": (
+        allvars(base_chrony_servers={"ntp": 1}),
+        [
+            f"{VMS}: base_chrony_servers: argument 'base_chrony_servers' is of type dict and we were unable to "
+            "convert to list: <class 'dict'> cannot be converted to a list; expected list of str"
+        ],
+    ),
+    # ports on a host
+    "two roles claim one port": (
+        host(VMS, base_ports=[{"name": "debug", "port": 9100, "proto": "tcp", "sources": []}]),
+        [f"{VMS}: port 9100/tcp is claimed 2 times: base debug, node_exporter node-exporter (node_exporter_port)"],
+    ),
+    "a role's port variable collides": (
+        host(DEV1, node_exporter_port=123, base_ports=[{"name": "x", "port": 123, "proto": "tcp", "sources": []}]),
+        [f"{DEV1}: port 123/tcp is claimed 2 times"],
+    ),
+    "declared port out of range": (
+        host(VMS, node_exporter_ports=[{"name": "x", "port": 0, "proto": "tcp", "sources": []}]),
+        [f"{VMS}: node_exporter x: port is 0; expected a port 1-65535 (node_exporter_ports)"],
+    ),
+    "declared port not data": (
+        host(VMS, node_exporter_ports=["9100"]),
+        [f"{VMS}: node_exporter_ports has '9100'; expected {{name, port, proto, sources}}"],
+    ),
+    # networks
+    "site networks overlap": (
+        allvars(forge_networks={"vms_site": "10.10.0.0/16", "dev_sites": "10.10.128.0/17"}),
+        ["networks overlap: forge_networks.vms_site (10.10.0.0/16) and forge_networks.dev_sites (10.10.128.0/17)"],
+    ),
+    "network with host bits": (
+        allvars(forge_networks={"vms_site": "10.10.0.0/16", "dev_sites": "10.20.0.1/16"}),
+        ["forge_networks.dev_sites is '10.20.0.1/16'", "expected a network in CIDR form like 10.20.0.0/16"],
+    ),
+    "network not a CIDR": (
+        allvars(forge_networks={"vms_site": "10.10.0.0/16", "dev_sites": "dev-lan"}),
+        ["forge_networks.dev_sites is 'dev-lan'"],
+    ),
+    "VPN range inside a site": (
+        allvars(wireguard_network="10.20.200.0/24"),
+        ["networks overlap: forge_networks.dev_sites (10.20.0.0/16) and wireguard_network (10.20.200.0/24)"],
+    ),
+    # secrets
+    "vault secret not defined": (
+        allvars(signoz_admin_password="{{ vault_signoz_admin_password }}"),
+        [f"{VMS}: vault_signoz_admin_password is not defined (needed by the inventory variable signoz_admin_password)"],
+    ),
+    # sizing and retention
+    "RAM below the budgets": (
+        host(VMS, forge_host_resources={**VMS_RESOURCES, "ram_mb": 4096}),
+        [f"{VMS}: forge_sizing: host {VMS} has 4096 MB RAM; the fixed budgets need 6656 MB"],
+    ),
+    "resources not a dict": (
+        host(VMS, forge_host_resources="8GB"),
+        [f"{VMS}: forge_host_resources is '8GB'; expected {{ram_mb, cores, disk_gb[, cold_disk_gb]}}"],
+    ),
+    "zero cores": (
+        host(VMS, forge_host_resources={**VMS_RESOURCES, "cores": 0}),
+        [f"forge_sizing: host {VMS}: cores must be a positive number, got 0"],
+    ),
+    "unknown budget": (host(VMS, forge_sizing_budgets={"gpu": 1}), [f"host {VMS}: unknown budget 'gpu'"]),
+    "agent host too small": (
+        host(DEV1, forge_host_resources={"ram_mb": 1024, "cores": 1, "disk_gb": 20}),
+        [f"{DEV1}: forge_sizing: host {DEV1} has 1024 MB RAM"],
+    ),
+    "retention does not fit the disk": (
+        host(VMS, forge_host_resources={**VMS_RESOURCES, "cold_disk_gb": 0}),
+        [f"{VMS}: retention does not fit: needs 504.2 GB", "(day 359)"],
+    ),
+    "negative ingest rate": (
+        allvars(forge_ingest_estimates={"logs": {"rate": -1, "bytes": 500, "compression": 10}}),
+        [f"{VMS}: forge_retention: forge_ingest_estimates.logs.rate must be a number >= 0, got -1"],
+    ),
+    "unknown data class": (
+        allvars(forge_retention_policy={"signals": {"logs": "forever"}}),
+        [f"{VMS}: forge_retention: forge_retention_policy.signals.logs is 'forever'; expected one of"],
+    ),
+    "negative headroom": (
+        allvars(forge_retention_headroom=-0.5),
+        [f"{VMS}: forge_retention: forge_retention_headroom must be a number >= 0, got -0.5"],
+    ),
+    # the metric registry
+    "alert on an undeclared metric": (
+        allvars(forge_alerts_extra=[ALERT]),
+        ["alert 'Ghost': uses metric ghost_metric, which forge_metrics does not declare"],
+    ),
+    "panel on an undeclared metric": (
+        allvars(forge_dashboards_extra=[{"name": "D", "panels": [{"title": "P", "type": "stat", "metric": "ghost"}]}]),
+        ["dashboard 'D' panel 'P': uses metric ghost, which forge_metrics does not declare"],
+    ),
+    "malformed alert condition": (
+        allvars(forge_alerts_extra=[{**ALERT, "condition": "when trading stops"}]),
+        ["alert 'Ghost': condition 'when trading stops'; expected '<metric> <op> <number|previous_value>"],
+    ),
+    "metric declared twice": (
+        allvars(forge_metrics_extra=[{"name": "quantum_forge_pnl_total", "type": "gauge"}]),
+        ["quantum_forge_pnl_total is declared twice"],
+    ),
+    # several problems: all are reported at once
+    "three problems at once": (
+        {
+            **host(DEV1, forge_private_address="nowhere"),
+            **allvars(node_exporter_port="abc", forge_alerts_extra=[ALERT]),
+        },
+        [f"{DEV1}: forge_private_address is 'nowhere'", f"{DEV2}: node_exporter_port: argument", "alert 'Ghost'"],
+    ),
+}
+
+
+def _make(tmp, files):
+    inv = tmp / "inv"
+    shutil.copytree(ROOT / "inventories" / "production", inv)
+    for rel, data in {**host(VMS), **files}.items():
+        path = inv / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("---\n" + yaml.safe_dump(data, sort_keys=False))
+    return inv
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    def one(item):
+        name, (files, _) = item
+        inv = _make(tmp_path_factory.mktemp("row"), files)
+        return name, run_ansible("ansible-playbook", "-i", inv, "site.yml")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rows = dict(pool.map(one, [("base", ({}, [])), *CASES.items()]))
+    return rows
+
+
+def test_the_table_has_at_least_25_rows():
+    assert len(CASES) >= 25
+
+
+def test_the_base_inventory_passes_preflight_and_goes_on_to_the_hosts(results):
+    rc, out = results["base"]
+    assert "The inventory has" not in out
+    # past preflight, site.yml tries the example hosts, which do not exist: proof the base is valid
+    assert "PLAY [VMS" in out
+    assert rc != 0 and "UNREACHABLE" in out
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_invalid_inventory_stops_in_preflight(results, name):
+    rc, out = results[name]
+    flat = " ".join(out.split()).replace("''", "'")  # the YAML callback folds lines and doubles quotes
+    assert rc != 0
+    for expected in CASES[name][1]:
+        assert expected in flat, f"{name}: {expected!r} not in output:\n{out[-3000:]}"
+    assert "PLAY [VMS" not in out, "a play past preflight started"
+    recap = out.split("PLAY RECAP", 1)[1]
+    assert re.findall(r"^(\S+)\s+: ok=", recap, re.MULTILINE) == ["localhost"]
+    assert "UNREACHABLE" not in out

@@ -1,6 +1,8 @@
 """Run the venv's real ansible commands from the repository root, as a user would."""
 
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -30,10 +32,25 @@ def run_ansible(tool, *args, timeout=300):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def production_with_cold_volume(tmp_path):
-    """A copy of inventories/production with the remedy its plan names: a 500 GB cold volume on vms-1."""
+def test_secrets():
+    """A value for every vault_* variable a role's defaults reference (what a real vault.yml would hold)."""
+    refs = set()
+    for defaults in ROOT.glob("roles/*/defaults/main.yml"):
+        refs |= set(re.findall(r"\bvault_[a-z0-9_]+\b", defaults.read_text()))
+    return {ref: f"test-only-{ref}-0123456789abcdef" for ref in sorted(refs)}
+
+
+def production_copy(tmp_path):
+    """A copy of inventories/production with test values for its vault secrets (group_vars/all/vault.yml)."""
     inv = tmp_path / "inv"
     shutil.copytree(ROOT / "inventories" / "production", inv)
+    (inv / "group_vars" / "all" / "vault.yml").write_text("---\n" + json.dumps(test_secrets(), indent=1) + "\n")
+    return inv
+
+
+def production_with_cold_volume(tmp_path):
+    """production_copy with the remedy its plan names: a 500 GB cold volume on vms-1."""
+    inv = production_copy(tmp_path)
     (inv / "host_vars" / "vms-1.example.internal.yml").write_text(
         "---\nforge_private_address: 10.10.0.11\n"
         "forge_host_resources: {ram_mb: 8192, cores: 4, disk_gb: 500, cold_disk_gb: 500}\n"

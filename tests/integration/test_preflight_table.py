@@ -1,19 +1,19 @@
 """Invalid inventories, one per row: the real site.yml stops in preflight with the expected message, and no host
 is contacted (the example hosts do not even resolve, so any contact would show as UNREACHABLE).
 
-The base inventory is a copy of inventories/production with the one change its plan asks for (a 500 GB cold
-volume, without which the seed's retention does not fit; see test_production_example_*). The rows run in
+The base inventory is a copy of inventories/production with test values for its vault secrets and the one change
+its plan asks for (a 500 GB cold volume, without which the seed's retention does not fit; see
+test_production_example_*). The rows run in
 parallel: each is a separate ansible-playbook process.
 """
 
 import re
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
-from runner import run_ansible
+from runner import production_copy, run_ansible
 
 ROOT = Path(__file__).resolve().parents[2]
 VMS, DEV1, DEV2 = "vms-1.example.internal", "dev-1.example.internal", "dev-2.example.internal"
@@ -185,8 +185,7 @@ CASES = {
 
 
 def _make(tmp, files):
-    inv = tmp / "inv"
-    shutil.copytree(ROOT / "inventories" / "production", inv)
+    inv = production_copy(tmp)
     for rel, data in {**host(VMS), **files}.items():
         path = inv / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -20,8 +20,9 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from jinja2 import Undefined
 
 
-def _sibling(name):
-    """A filter module next to this one (Ansible does not put filter_plugins/ on sys.path)."""
+def sibling(name):
+    """A filter module next to this one (Ansible does not put filter_plugins/ on sys.path); the CLI loads
+    modules through this too (forge_monitoring/filters.py), so each exists once."""
     key = f"forge_filter_{name}"
     if key not in sys.modules:
         spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
@@ -31,8 +32,8 @@ def _sibling(name):
     return sys.modules[key]
 
 
-_sizing = _sibling("sizing")
-retention_plan = _sibling("retention").retention_plan
+_sizing = sibling("sizing")
+retention_plan = sibling("retention").retention_plan
 
 TEMPLATE_REF = re.compile(r"^\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}$")
 VAULT_REF = re.compile(r"\bvault_[a-z0-9_]+\b(?!\s*\|\s*default)")
@@ -44,10 +45,6 @@ SPEC_KEYS = ("type", "elements", "choices", "options")
 def _need(name, value, kind, what):
     if not isinstance(value, kind):
         raise AnsibleFilterError(f"{name}: expected {what}, got {type(value).__name__}")
-
-
-def _hv(hostvars, host):
-    return hostvars[host]
 
 
 def _get(hv, key, default=None):
@@ -81,7 +78,7 @@ def forge_spec_problems(hostvars, groups, placement, roles):
     _need("forge_spec_problems", roles, dict, "roles as a dict of {specs, defaults}")
     problems = []
     for host in managed_hosts(groups):
-        hv = _hv(hostvars, host)
+        hv = hostvars[host]
         for role in host_roles(host, groups, placement, roles):
             for var, option in _options(roles[role]).items():
                 if var not in hv:
@@ -173,7 +170,7 @@ def forge_port_problems(hostvars, groups, placement, roles):
     _need("forge_port_problems", roles, dict, "roles as a dict of {specs, defaults}")
     problems = []
     for host in managed_hosts(groups):
-        hv = _hv(hostvars, host)
+        hv = hostvars[host]
         claims = {}
         for role in host_roles(host, groups, placement, roles):
             defaults = _defaults(roles[role])
@@ -210,7 +207,7 @@ def forge_network_problems(hostvars, groups):
     _need("forge_network_problems", groups, dict, "groups as a dict")
     problems, declared, invalid = [], {}, {}
     for host in managed_hosts(groups):
-        hv = _hv(hostvars, host)
+        hv = hostvars[host]
         for name, value in _network_decls(hv):
             try:
                 net = ipaddress.ip_network(str(value), strict=True)
@@ -260,7 +257,7 @@ def forge_secret_problems(hostvars, groups, placement, roles):
     _need("forge_secret_problems", roles, dict, "roles as a dict of {specs, defaults}")
     problems = []
     for host in managed_hosts(groups):
-        hv = _hv(hostvars, host)
+        hv = hostvars[host]
         for key in list(hv):
             try:
                 str(hv[key])  # 2.19 returns a marker for an undefined variable; using it raises
@@ -288,7 +285,7 @@ def host_components(host, groups, sized_components):
 
 
 def shard_count(hostvars, groups):
-    shards = {str(_get(_hv(hostvars, h), "clickhouse_shard", 1)) for h in groups.get("clickhouse", [])}
+    shards = {str(_get(hostvars[h], "clickhouse_shard", 1)) for h in groups.get("clickhouse", [])}
     return max(1, len(shards))
 
 
@@ -300,7 +297,7 @@ def capacity(hostvars, groups, sized_components):
     shards = shard_count(hostvars, groups)
     out = {}
     for host in managed_hosts(groups):
-        hv = _hv(hostvars, host)
+        hv = hostvars[host]
         comps = host_components(host, groups, sized_components)
         res = _get(hv, "forge_host_resources")
         entry = {"components": comps, "resources": res}
@@ -355,7 +352,7 @@ def forge_capacity_problems(hostvars, groups, sized_components):
     _need("forge_capacity_problems", sized_components, dict, "sized_components as {group: [component]}")
     problems = []
     for host, entry in capacity(hostvars, groups, sized_components).items():
-        hv = _hv(hostvars, host)
+        hv = hostvars[host]
         if "error" in entry:
             problems.append(f"{host}: {entry['error']}")
         if "sizing_error" in entry:

@@ -108,6 +108,52 @@ def _upgrade_problems(target, new, installed, compatibility):
     return problems
 
 
+_PINNED = ("signoz", "signoz-otel-collector")
+
+
+def _hostvar(hv, key, default):
+    try:
+        value = hv.get(key, default) if hasattr(hv, "get") else default
+    except Exception:  # noqa: BLE001 (a value templated from play variables the controller's play lacks)
+        return default
+    return default if value is None or type(value).__name__.endswith("Undefined") else value
+
+
+def signoz_compat_inventory_problems(hostvars, groups, forge_versions):
+    """The pinned version set (versions.yml) checked for every SigNoz host, on the controller (preflight.yml).
+
+    Per host: the pinned signoz and signoz-otel-collector versions, the host's ClickHouse version
+    (signoz_clickhouse_version, else forge_versions.clickhouse), and the ClickHouse minimums skipped when
+    forge_substitutes lists clickhouse (lab substitute). Upgrade paths need the running version: roles/signoz
+    preflight checks them on the host. Returns sentences prefixed with the host name ([] = compatible).
+    """
+    if not isinstance(forge_versions, dict) or not isinstance(forge_versions.get("artifacts"), dict):
+        raise AnsibleFilterError("signoz_compat_inventory_problems: forge_versions must be versions.yml's dict")
+    artifacts = forge_versions["artifacts"]
+    if any(not isinstance(artifacts.get(n), dict) or "version" not in artifacts[n] for n in _PINNED):
+        # nothing pinned to compare (roles/signoz preflight refuses a manifest without them on its hosts)
+        return []
+    problems = []
+    for host in (groups or {}).get("signoz") or []:
+        hv = hostvars[host]
+        subs = _hostvar(hv, "forge_substitutes", {})
+        versions = {
+            "signoz": artifacts["signoz"]["version"],
+            "collector": artifacts["signoz-otel-collector"]["version"],
+            "clickhouse": _hostvar(hv, "signoz_clickhouse_version", forge_versions.get("clickhouse")),
+        }
+        if versions["clickhouse"] is None:
+            problems.append(f"{host}: no ClickHouse version (forge_versions.clickhouse or signoz_clickhouse_version)")
+            continue
+        skip = ["clickhouse"] if isinstance(subs, dict) and "clickhouse" in subs else []
+        found = signoz_compat_problems(versions, forge_versions.get("compatibility") or {}, skip=skip)
+        problems += [f"{host}: {p}" for p in found]
+    return problems
+
+
 class FilterModule:
     def filters(self):
-        return {"signoz_compat_problems": signoz_compat_problems}
+        return {
+            "signoz_compat_problems": signoz_compat_problems,
+            "signoz_compat_inventory_problems": signoz_compat_inventory_problems,
+        }

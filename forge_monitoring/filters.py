@@ -11,11 +11,11 @@ FILTER_DIR = Path(__file__).resolve().parent.parent / "filter_plugins"
 
 
 def load(name: str) -> ModuleType:
-    """filter_plugins/<name>.py, loaded once under the name the filter modules use for each other."""
-    key = f"forge_filter_{name}"
+    """filter_plugins/<name>.py, through preflight.py's own loader (one module object per file)."""
+    key = "forge_filter_preflight"
     if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, FILTER_DIR / f"{name}.py")
+        spec = importlib.util.spec_from_file_location(key, FILTER_DIR / "preflight.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[key] = module
         spec.loader.exec_module(module)
-    return sys.modules[key]
+    return sys.modules[key].sibling(name)

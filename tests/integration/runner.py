@@ -32,7 +32,7 @@ def run_ansible(tool, *args, timeout=300):
     return proc.returncode, proc.stdout + proc.stderr
 
 
-def test_secrets():
+def vault_test_values():
     """A value for every vault_* variable a role's defaults reference (what a real vault.yml would hold)."""
     refs = set()
     for defaults in ROOT.glob("roles/*/defaults/main.yml"):
@@ -44,7 +44,7 @@ def production_copy(tmp_path):
     """A copy of inventories/production with test values for its vault secrets (group_vars/all/vault.yml)."""
     inv = tmp_path / "inv"
     shutil.copytree(ROOT / "inventories" / "production", inv)
-    (inv / "group_vars" / "all" / "vault.yml").write_text("---\n" + json.dumps(test_secrets(), indent=1) + "\n")
+    (inv / "group_vars" / "all" / "vault.yml").write_text("---\n" + json.dumps(vault_test_values(), indent=1) + "\n")
     return inv
 
 

@@ -5,7 +5,12 @@ import yaml
 from ansible.errors import AnsibleFilterError
 from hypothesis import given
 from hypothesis import strategies as st
-from signoz_compat import FilterModule, signoz_compat_problems, signoz_version_tuple
+from signoz_compat import (
+    FilterModule,
+    signoz_compat_inventory_problems,
+    signoz_compat_problems,
+    signoz_version_tuple,
+)
 
 from tests.conftest import ROOT
 
@@ -23,6 +28,65 @@ def v(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
 
 def test_registered():
     assert FilterModule().filters()["signoz_compat_problems"] is signoz_compat_problems
+    assert FilterModule().filters()["signoz_compat_inventory_problems"] is signoz_compat_inventory_problems
+
+
+def fv(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
+    return {
+        "artifacts": {"signoz": {"version": signoz}, "signoz-otel-collector": {"version": collector}},
+        "clickhouse": clickhouse,
+        "compatibility": COMPAT,
+    }
+
+
+def test_inventory_pins_compatible_on_every_signoz_host():
+    groups = {"signoz": ["a", "b"], "ingest": ["c"]}
+    assert signoz_compat_inventory_problems({"a": {}, "b": {}, "c": {}}, groups, fv()) == []
+
+
+def test_inventory_refuses_a_host_whose_clickhouse_is_too_old():
+    hv = {"a": {}, "b": {"signoz_clickhouse_version": "24.8.1"}}
+    out = signoz_compat_inventory_problems(hv, {"signoz": ["a", "b"]}, fv())
+    assert out == [
+        "b: signoz 0.129.0 needs clickhouse >= 25.5.6 (from signoz 0.94.0 on); the manifest has clickhouse 24.8.1"
+    ]
+
+
+def test_inventory_refuses_incompatible_pins():
+    out = signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, fv(signoz="0.143.0", clickhouse="25.12.5"))
+    assert out == [
+        "a: signoz 0.143.0 needs collector >= 0.144.11 (from signoz 0.143.0 on); the manifest has collector 0.144.5"
+    ]
+
+
+def test_inventory_substituted_clickhouse_skips_its_minimums_only():
+    hv = {"a": {"signoz_clickhouse_version": "18.16.1", "forge_substitutes": {"clickhouse": {"kind": "substitute"}}}}
+    assert signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv()) == []
+    out = signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv(signoz="0.143.0"))
+    assert [p.split(" needs ")[1].split(" ")[0] for p in out] == ["collector"]
+
+
+def test_inventory_without_signoz_hosts_has_nothing_to_check():
+    assert signoz_compat_inventory_problems({}, {"all": []}, fv(clickhouse="1.0.0")) == []
+
+
+@pytest.mark.parametrize("bad", [None, {}, {"artifacts": []}])
+def test_inventory_invalid_manifest(bad):
+    with pytest.raises(AnsibleFilterError, match="signoz_compat_inventory_problems"):
+        signoz_compat_inventory_problems({}, {"signoz": []}, bad)
+
+
+def test_inventory_without_signoz_pins_leaves_it_to_the_role():
+    pins = {"artifacts": {"signoz": {"version": "0.129.0"}}, "clickhouse": "1.0.0", "compatibility": COMPAT}
+    assert signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, pins) == []
+
+
+def test_inventory_without_a_clickhouse_version():
+    pins = fv()
+    del pins["clickhouse"]
+    assert signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, pins) == [
+        "a: no ClickHouse version (forge_versions.clickhouse or signoz_clickhouse_version)"
+    ]
 
 
 def test_the_pinned_manifest_is_compatible():

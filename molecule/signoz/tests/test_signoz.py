@@ -4,6 +4,7 @@ What they prove against the FIXTURE releases, and what they cannot: docs/testing
 Tests run in file order; the last ones change state (ClickHouse outage, upgrade, rollback).
 """
 
+import importlib.util
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import time
 import uuid
 
 import pytest
+import yaml
 
 ROOT_EMAIL = "admin@mol.forge.test"
 ROOT_PW = "mol-root-pw-0123456789"
@@ -189,6 +191,21 @@ def test_ingest_listens_on_private_address_only(host):
     assert host.check_output("ss -Htln sport = :13133").split()[3] == "127.0.0.1:13133"
 
 
+def test_ingest_memory_limiter_comes_from_the_host_sizing(host):
+    _only(host, VMS)
+    path = os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "filter_plugins", "sizing.py")
+    spec = importlib.util.spec_from_file_location("forge_sizing_plugin", path)
+    sizing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sizing)
+    # this host in the scenario: forge_host_resources 8192 MB / 4 cores / 500 GB; groups clickhouse, signoz, ingest
+    plan = sizing.forge_sizing(
+        {"name": "fm-sig-vms-1", "ram_mb": 8192, "cores": 4, "disk_gb": 500},
+        ["clickhouse", "signoz", "alertmanager", "ingest"],
+    )
+    config = yaml.safe_load(host.check_output("cat /etc/signoz-ingest/config.yaml"))
+    assert config["processors"]["memory_limiter"] == plan["ingest_memory_limiter"]
+
+
 def test_ingest_refuses_clients_without_a_valid_certificate(host):
     _only(host, DEV)
     base = (
@@ -284,11 +301,26 @@ def test_signoz_recovers_when_clickhouse_returns(host):
 
 
 # ---- upgrade flips current; a broken version is rolled back and the previous keeps running ------------------
-def _converge(*extra):
+def _converge(*extra, as_json=False):
     pb = os.path.join(os.environ["MOLECULE_SCENARIO_DIRECTORY"], "upgrade.yml")
     # the inventory directory: groups are in its `hosts` file, connection settings in ansible_inventory.yml
     cmd = ["ansible-playbook", "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]), pb, *extra]
-    return subprocess.run(cmd, capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if as_json:
+        # machine-readable results per task and host instead of the wrapped screen output
+        env.update(ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="")
+    return subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+
+
+def _task_results(stdout, host):
+    """{task name without the role prefix: this host's result} from the json callback's output."""
+    data = json.loads(stdout[stdout.index("{") :])
+    return {
+        task["task"]["name"].split(" : ", 1)[-1]: task["hosts"][host]
+        for play in data["plays"]
+        for task in play["tasks"]
+        if host in task["hosts"]
+    }
 
 
 def test_upgrade_flips_current(host):
@@ -306,12 +338,23 @@ def test_upgrade_flips_current(host):
 
 def test_broken_version_is_rolled_back(host):
     _only(host, VMS)
-    r = _converge("-e", "mol_signoz_version=0.129.1-fixture-broken", "-e", "mol_collector_version=0.144.7-fixture")
-    assert r.returncode != 0
-    out = " ".join(r.stdout.split())  # the yaml callback wraps long messages
-    assert "failed to start or its health check" in out and "running the last known good 0.129.0-fixture" in out, (
-        r.stdout[-3000:]
+    r = _converge(
+        "-e", "mol_signoz_version=0.129.1-fixture-broken", "-e", "mol_collector_version=0.144.7-fixture", as_json=True
     )
+    assert r.returncode != 0
+    tasks = _task_results(r.stdout, VMS)
+    # the broken version started and failed its health gate (its /api/v1/health answers 503) ...
+    gate = tasks["Wait until SigNoz answers on /api/v1/health?live (ClickHouse reachable too)"]
+    assert gate.get("failed") and gate.get("status") == 503, gate
+    assert "Promote SigNoz to current" not in tasks
+    # ... so the rescue put the units back on the last known good version, restarted them, and it answered
+    restarted = tasks["Restart on the last known good versions"]["results"]
+    assert [i["item"] for i in restarted if i.get("changed")] == ["signoz-migrate.service", "signoz.service"]
+    assert tasks["Wait until the last known good SigNoz answers again"].get("status") == 200
+    failure = tasks["Fail the run"]
+    assert failure.get("failed"), failure
+    assert "SigNoz 0.129.1-fixture-broken" in failure["msg"], failure["msg"]
+    assert "running the last known good 0.129.0-fixture again" in failure["msg"], failure["msg"]
     assert host.file("/opt/signoz/current").linked_to == "/opt/signoz/0.129.0-fixture"
     assert "/opt/signoz/0.129.0-fixture/bin/signoz" in host.check_output("systemctl show -p ExecStart --value signoz")
     assert _health(host) == 200

@@ -38,6 +38,8 @@ def test_fixture_releases_installed_and_services_running(host):
 def test_ingest_serves_the_pki_certificate_and_requires_a_client_certificate(host):
     _only_vms(host)
     assert host.run("openssl verify -CAfile /etc/forge/pki/ca.crt /etc/forge/pki/certs/signoz_ingest.crt").rc == 0
+    key = host.file("/etc/forge/pki/private/signoz_ingest.key")
+    assert (key.user, key.group, key.mode) == ("signoz-ingest", "signoz-ingest", 0o600)
     served = host.run(f"openssl s_client -connect {PRIVATE}:4318 -CAfile /etc/forge/pki/ca.crt </dev/null 2>&1").stdout
     assert "Verify return code: 0 (ok)" in served
     # no client certificate: the gateway refuses the request

@@ -365,10 +365,14 @@ def test_broken_version_is_rolled_back(host):
 
 def test_rerun_on_the_good_version_changes_nothing(host):
     _only(host, VMS)
-    r = _converge("-e", "mol_signoz_version=0.129.0-fixture", "-e", "mol_collector_version=0.144.7-fixture")
-    assert r.returncode == 0, r.stdout[-3000:]
-    recap = r.stdout.split("PLAY RECAP", 1)[1]
-    assert re.search(r"changed=0\b", recap), recap
+    r = _converge(
+        "-e", "mol_signoz_version=0.129.0-fixture", "-e", "mol_collector_version=0.144.7-fixture", as_json=True
+    )
+    assert r.returncode == 0, r.stderr[-3000:]
+    data = json.loads(r.stdout[r.stdout.index("{") :])
+    assert data["stats"][VMS]["changed"] == 0, [
+        n for n, res in _task_results(r.stdout, VMS).items() if res.get("changed")
+    ]
 
 
 def _refusal(stdout):

@@ -2,8 +2,14 @@
 
 import os
 import re
+import sys
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+
+from chclient import four_letter, query  # noqa: E402
 
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 
@@ -138,3 +144,24 @@ def test_node_exporter_limits_follow_the_agent_budget(host):
     assert props["MemoryMax"] == str(40 * 1024 * 1024)
     assert props["MemoryHigh"] == str(36 * 1024 * 1024)
     assert props["CPUQuotaPerSecUSec"] == f"{int(int(quota_percent) * 10)}ms"
+
+
+def test_data_tier_on_the_monitoring_site(host):
+    """site.yml puts ZooKeeper and ClickHouse (Debian's 18.16, a substitute) on vms-1 only, bound to its
+    private address; the signoz user authenticates with its vault password (sent over HTTP basic auth
+    from this process, never on a command line) and ClickHouse reaches ZooKeeper."""
+    hv = _hv(host)
+    if "clickhouse" not in hv["group_names"]:
+        assert not host.package("clickhouse-server").is_installed
+        assert not host.package("zookeeperd").is_installed
+        return
+    addr = hv["forge_private_address"]
+    for port in (8123, 9000, 9009, 2181):
+        listeners = [line.split()[3] for line in host.check_output(f"ss -Htln sport = :{port}").splitlines()]
+        assert listeners == [f"{addr}:{port}"], port
+    assert four_letter(addr, "ruok") == "imok"
+    password = hv["vault_clickhouse_signoz_password"]
+    macros = query(addr, "SELECT macro, substitution FROM system.macros ORDER BY macro FORMAT TSV", "signoz", password)
+    assert macros == (200, f"cluster\tcluster\nreplica\t{hv['inventory_hostname']}\nshard\t01\n")
+    assert int(query(addr, "SELECT count() FROM system.zookeeper WHERE path = '/'", "signoz", password)[1]) > 0
+    assert query(addr, "SELECT 1", "signoz", "not-the-password")[0] != 200

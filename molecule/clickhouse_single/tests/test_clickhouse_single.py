@@ -1,0 +1,161 @@
+"""ClickHouse 18.16 (Debian, substitute for 25.x) plus ZooKeeper 3.8 on one node (molecule verify)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+
+from chclient import four_letter, query  # noqa: E402
+
+ADDR = "10.217.10.11"
+ADMIN = ("admin", "mol-admin-Password-1")
+SIGNOZ = ("signoz", "mol-signoz-Password-1")
+
+
+def test_packages_pinned(host):
+    assert host.package("clickhouse-server").version == "18.16.1+ds-7.3+b2"
+    assert host.package("clickhouse-client").version == "18.16.1+ds-7.3+b2"
+    assert host.package("zookeeperd").version == "3.8.0-11+deb12u2"
+    # the lab/test override: no official repository source on the host
+    assert not host.file("/etc/apt/sources.list.d/clickhouse.sources").exists
+
+
+def test_listens_on_the_private_address_only(host):
+    for port in (8123, 9000, 9009, 2181):
+        lines = host.check_output(f"ss -Htln sport = :{port}").splitlines()
+        assert [line.split()[3] for line in lines] == [f"{ADDR}:{port}"], port
+    assert host.run("curl -sf -m 3 http://127.0.0.1:8123/ping").rc != 0
+    assert query(ADDR, "SELECT 1", *ADMIN) == (200, "1\n")
+
+
+def test_users_authenticate_with_the_vault_password_and_wrong_ones_fail():
+    assert query(ADDR, "SELECT 'signoz ok'", *SIGNOZ) == (200, "signoz ok\n")
+    assert query(ADDR, "SELECT 'admin ok'", *ADMIN) == (200, "admin ok\n")
+    status, body = query(ADDR, "SELECT 1", "signoz", "wrong-password")
+    assert status != 200 and "Code: 193" in body
+    status, body = query(ADDR, "SELECT 1", "admin", SIGNOZ[1])
+    assert status != 200 and "Code: 193" in body
+    # default has no password but only the cluster members may use it: here the node itself
+    assert query(ADDR, "SELECT 1") == (200, "1\n")
+
+
+def test_no_plaintext_password_on_the_host(host):
+    users = host.file("/etc/clickhouse-server/users.d/forge-users.xml")
+    assert users.mode == 0o640 and users.group == "clickhouse"
+    content = users.content_string
+    assert "<password_sha256_hex>" in content and "<password>" not in content
+    # read every file of the config and log directories here, so the password is never a command argument
+    files = host.check_output(
+        "find /etc/clickhouse-server /etc/zookeeper/ /var/log/clickhouse-server "
+        "/usr/local/lib/forge /opt -type f -size -20M"
+    ).splitlines()
+    assert len(files) > 5
+    for path in files:
+        data = host.file(path).content
+        for secret in (ADMIN[1], SIGNOZ[1]):
+            assert secret.encode() not in data, path
+
+
+def test_cluster_macros_and_zookeeper_in_clickhouse():
+    status, body = query(
+        ADDR,
+        "SELECT cluster, shard_num, replica_num, host_address, port FROM system.clusters "
+        "WHERE cluster = 'cluster' FORMAT TSV",
+        *ADMIN,
+    )
+    assert (status, body) == (200, f"cluster\t1\t1\t{ADDR}\t9000\n")
+    assert query(ADDR, "SELECT count() FROM system.clusters WHERE cluster LIKE 'test%'", *ADMIN)[1] == "0\n"
+    status, body = query(ADDR, "SELECT macro, substitution FROM system.macros ORDER BY macro FORMAT TSV", *ADMIN)
+    assert body == "cluster\tcluster\nreplica\tfm-ch1-node-1\nshard\t01\n"
+    assert int(query(ADDR, "SELECT count() FROM system.zookeeper WHERE path = '/'", *ADMIN)[1]) > 0
+
+
+def test_replicated_table_on_cluster_with_the_signoz_user():
+    sql = [
+        "DROP TABLE IF EXISTS default.t_single ON CLUSTER cluster",
+        "CREATE TABLE default.t_single ON CLUSTER cluster (d Date, n UInt32) ENGINE = "
+        "ReplicatedMergeTree('/clickhouse/tables/{shard}/t_single', '{replica}') PARTITION BY d ORDER BY n",
+        "INSERT INTO default.t_single SELECT today(), number FROM system.numbers LIMIT 1000",
+    ]
+    for statement in sql:
+        status, body = query(ADDR, statement, *SIGNOZ)
+        assert status == 200, (statement, body)
+    assert query(ADDR, "SELECT count(), sum(n) FROM default.t_single FORMAT TSV", *SIGNOZ)[1] == "1000\t499500\n"
+    status, body = query(
+        ADDR, "SELECT is_readonly, zookeeper_path FROM system.replicas WHERE table = 't_single' FORMAT TSV", *ADMIN
+    )
+    assert body == "0\t/clickhouse/tables/01/t_single\n"
+
+
+def test_memory_settings_from_the_sizing_filter(host):
+    # forge_sizing for 8192 MB / 4 cores with clickhouse + zookeeper placed: ClickHouse gets
+    # 8192 - 512 - 2048 = 5632 MiB; mark cache 10 %, per-query limit 50 % of 80 %.
+    assert (
+        query(ADDR, "SELECT value FROM system.settings WHERE name = 'max_memory_usage'", *ADMIN)[1]
+        == f"{int(int(5632 * 0.8) * 1024 * 1024 * 0.5)}\n"
+    )
+    conf = host.file("/etc/clickhouse-server/config.d/forge-server.xml").content_string
+    assert f"<mark_cache_size>{563 * 1024 * 1024}</mark_cache_size>" in conf
+    drop_in = host.file("/etc/systemd/system/clickhouse-server.service.d/forge.conf").content_string
+    assert "MemoryMax=5632M" in drop_in and "LimitNOFILE=262144" in drop_in
+    assert host.check_output("systemctl show -p LimitNOFILE clickhouse-server") == "LimitNOFILE=262144"
+
+
+def test_storage_policy_and_prometheus_are_rendered(host):
+    conf = host.file("/etc/clickhouse-server/config.d/forge-server.xml").content_string
+    assert "<tiered>" in conf and "<keep_free_space_bytes>10485760</keep_free_space_bytes>" in conf
+    assert "<cold>" not in conf  # no cold disk given: forge_retention plans hot only
+    assert "<port>9363</port>" in conf
+    # 18.16 ignores <prometheus> (20.1+): nothing listens there
+    assert host.run("ss -Htln sport = :9363").stdout.strip() == ""
+
+
+def test_histogram_quantile_udf_fixture_installed_through_the_artifact_role(host):
+    link = host.file("/var/lib/clickhouse/user_scripts/histogramQuantile")
+    assert link.is_symlink
+    assert link.linked_to == "/opt/histogram-quantile/0.0.1/bin/histogram-quantile"
+    assert host.file("/opt/histogram-quantile/current").linked_to == "/opt/histogram-quantile/0.0.1"
+    out = host.check_output(
+        'echo \'"[1,2,4,inf]","[10,20,40,40]",0.5\' | runuser -u clickhouse -- '
+        "/var/lib/clickhouse/user_scripts/histogramQuantile"
+    )
+    assert float(out) == 2.0
+    assert (
+        "<name>histogramQuantile</name>"
+        in host.file("/etc/clickhouse-server/histogram_quantile_function.xml").content_string
+    )
+
+
+def test_xml_checker_refuses_bad_files(host):
+    check = "/usr/local/lib/forge/clickhouse-xml-check"
+    host.run("printf '<clickhouse><a></clickhouse>' > /tmp/bad.xml")
+    assert host.run(f"{check} /tmp/bad.xml").rc != 0
+    host.run("printf '<yandex/>' > /tmp/bad.xml")
+    assert "expected <clickhouse>" in host.run(f"{check} /tmp/bad.xml").stderr
+    host.run("printf '<clickhouse><users><u><password>x</password></u></users></clickhouse>' > /tmp/bad.xml")
+    assert host.run(f"{check} /tmp/bad.xml --no-plaintext-password").rc != 0
+    assert host.run(f"{check} /etc/clickhouse-server/users.d/forge-users.xml --no-plaintext-password").rc == 0
+
+
+def test_zookeeper_data_out_of_tmp_and_4lw_health():
+    assert four_letter(ADDR, "ruok") == "imok"
+    srvr = four_letter(ADDR, "srvr")
+    assert "Mode: standalone" in srvr
+    assert "zk_server_state\tstandalone" in four_letter(ADDR, "mntr")
+    assert "not in the whitelist" in four_letter(ADDR, "envi")
+
+
+def test_zookeeper_config(host):
+    cfg = host.file("/etc/zookeeper/conf/zoo.cfg").content_string
+    assert "dataDir=/var/lib/zookeeper\n" in cfg and "4lw.commands.whitelist=ruok,srvr,mntr" in cfg
+    assert host.file("/var/lib/zookeeper/version-2").is_directory
+    assert not host.file("/tmp/zookeeper").exists
+    assert host.file("/var/lib/zookeeper/myid").content_string.strip() == "1"
+    assert "-Xmx256m" in host.check_output("ps -o args= -u zookeeper")
+    # ZooKeeper's own parser refuses a broken file
+    host.run("printf 'tickTime=abc\\ndataDir=/var/lib/zookeeper\\nclientPort=2181\\n' > /tmp/bad.cfg")
+    bad = host.run(
+        "java -cp /usr/share/java/zookeeper.jar:/usr/share/java/slf4j-api.jar "
+        "/usr/local/lib/forge/ZkConfigCheck.java /tmp/bad.cfg"
+    )
+    assert bad.rc == 1 and "abc" in bad.stderr

@@ -17,7 +17,7 @@ import yaml
 
 ROOT_EMAIL = "admin@mol.forge.test"
 ROOT_PW = "mol-root-pw-0123456789"
-CH_PW = "mol-clickhouse-pw-1"
+CH_USER, CH_PW = "signoz", "mol-signoz-Password-1"  # roles/clickhouse's signoz user
 VMS = "fm-sig-vms-1"
 DEV = "fm-sig-dev-1"
 PRIVATE = "10.219.10.11"
@@ -40,7 +40,7 @@ def _api(host, path, token=None, method="GET", body=None):
 
 
 def _ch(host, sql):
-    r = host.run(f'clickhouse-client --password {CH_PW} -q "{sql}"')
+    r = host.run(f'clickhouse-client --host {PRIVATE} --user {CH_USER} --password {CH_PW} -q "{sql}"')
     assert r.rc == 0, r.stderr
     return r.stdout.strip()
 
@@ -145,6 +145,19 @@ def test_migrations_recorded_in_clickhouse(host):
         assert ids == "[1,2,3]", (db, ids)
 
 
+def test_signoz_user_is_confined_to_its_databases(host):
+    _only(host, VMS)
+    # roles/clickhouse's signoz user: all rights in the signoz_* databases (the migrator created them above),
+    # none elsewhere (clickhouse_signoz_databases -> allow_databases)
+    r = host.run(
+        f"clickhouse-client --host {PRIVATE} --user {CH_USER} --password {CH_PW} "
+        '-q "CREATE TABLE default.fixture_denied (n UInt8) ENGINE = Memory"'
+    )
+    assert r.rc != 0, r.stdout
+    assert "Code: 291" in r.stderr or "ccess denied" in r.stderr, r.stderr  # DATABASE_ACCESS_DENIED, not a failure
+    assert _ch(host, "SELECT count() FROM system.tables WHERE database = 'default' AND name = 'fixture_denied'") == "0"
+
+
 def test_health_and_version(host):
     _only(host, VMS)
     code, body = _api(host, "/api/v1/health?live")
@@ -197,10 +210,11 @@ def test_ingest_memory_limiter_comes_from_the_host_sizing(host):
     spec = importlib.util.spec_from_file_location("forge_sizing_plugin", path)
     sizing = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(sizing)
-    # this host in the scenario: forge_host_resources 8192 MB / 4 cores / 500 GB; groups clickhouse, signoz, ingest
+    # this host in the scenario: forge_host_resources 8192 MB / 4 cores / 500 GB; groups clickhouse, zookeeper,
+    # signoz, ingest
     plan = sizing.forge_sizing(
         {"name": "fm-sig-vms-1", "ram_mb": 8192, "cores": 4, "disk_gb": 500},
-        ["clickhouse", "signoz", "alertmanager", "ingest"],
+        ["clickhouse", "zookeeper", "signoz", "alertmanager", "ingest"],
     )
     config = yaml.safe_load(host.check_output("cat /etc/signoz-ingest/config.yaml"))
     assert config["processors"]["memory_limiter"] == plan["ingest_memory_limiter"]
@@ -358,6 +372,9 @@ def test_broken_version_is_rolled_back(host):
     assert "SigNoz 0.129.1-fixture-broken" in failure["msg"], failure["msg"]
     assert "running the last known good 0.129.0-fixture again" in failure["msg"], failure["msg"]
     assert host.file("/opt/signoz/current").linked_to == "/opt/signoz/0.129.0-fixture"
+    # the failed release is removed (never promoted), the good one and its previous stay
+    assert not host.file("/opt/signoz/0.129.1-fixture-broken").exists
+    assert host.file("/opt/signoz/0.128.0-fixture").is_directory
     assert "/opt/signoz/0.129.0-fixture/bin/signoz" in host.check_output("systemctl show -p ExecStart --value signoz")
     assert _health(host) == 200
     assert _api(host, "/api/v1/version")[1]["version"] == "v0.129.0-fixture"

@@ -96,7 +96,8 @@ def test_service_user_and_env_file(host):
         "SIGNOZ_PPROF_ADDRESS=127.0.0.1:6060",
         "SIGNOZ_ANALYTICS_ENABLED=false",
         "SIGNOZ_TOKENIZER_JWT_SECRET=mol-jwt-secret-0123456789abcdef0123456789",
-        f"SIGNOZ_TELEMETRYSTORE_CLICKHOUSE_DSN=tcp://127.0.0.1:9000?username=default&password={CH_PW}",
+        # roles/clickhouse's signoz user, on the node's private address (ClickHouse listens nowhere else)
+        f"SIGNOZ_TELEMETRYSTORE_CLICKHOUSE_DSN=tcp://{PRIVATE}:9000?username={CH_USER}&password={CH_PW}",
     ):
         assert line in text, line
     unit = host.file("/etc/systemd/system/signoz.service").content_string

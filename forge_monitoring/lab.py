@@ -300,11 +300,13 @@ def write_known_hosts(plan: Plan, state: Path) -> None:
 
 
 FIXTURE_CACHE = ROOT / ".cache" / "fixtures" / "artifacts"
+FIXTURE_BUILD = ROOT / "molecule" / "fixtures" / "build.py"
 
 
 def build_fixtures() -> None:
     """Build the fixture artifacts the lab inventory uses in place of upstream releases that cannot be
-    downloaded here (molecule/fixtures/*/build_fixture.py), into the lab's offline artifact cache."""
+    downloaded here (molecule/fixtures/*/build_fixture.py, and the SigNoz and collector releases of
+    molecule/fixtures/build.py), into the lab's offline artifact cache."""
     for script in sorted((ROOT / "molecule" / "fixtures").glob("*-fixture/build_fixture.py")):
         done = subprocess.run(
             [sys.executable, str(script), str(FIXTURE_CACHE)], check=False, capture_output=True, text=True
@@ -312,6 +314,17 @@ def build_fixtures() -> None:
         if done.returncode != 0:
             raise LabError(f"building the fixture {script.parent.name} failed:\n{done.stderr}")
         _say(f"fixture built: {script.parent.name} (LAB ONLY, not the upstream artifact)")
+    if FIXTURE_BUILD.exists():
+        done = subprocess.run(
+            [sys.executable, str(FIXTURE_BUILD), "--cache", str(FIXTURE_CACHE)],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise LabError(f"building the SigNoz fixture releases failed:\n{done.stderr}")
+        _say("fixture built: SigNoz and signoz-otel-collector releases (LAB ONLY, not the upstream artifacts)")
 
 
 def up(args: argparse.Namespace) -> int:

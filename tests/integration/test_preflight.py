@@ -105,3 +105,13 @@ def test_offline_site_run_with_an_empty_cache_stops_in_preflight(tmp_path):
     assert "playbooks/prefetch.yml" in out
     assert "PLAY [VMS" not in out
     assert "vms-1" not in out.split("PLAY RECAP", 1)[1]
+
+
+def test_incompatible_version_combination_is_refused(tmp_path):
+    """versions.yml compatibility: a SigNoz host whose ClickHouse is older than the pinned SigNoz needs."""
+    rc, out = _preflight(production_with_cold_volume(tmp_path), "-e", "signoz_clickhouse_version=24.8.1")
+    flat = " ".join(out.split())
+    assert rc != 0
+    assert "The pinned versions cannot run together:" in flat
+    assert "vms-1.example.internal: signoz 0.129.0 needs clickhouse >= 25.5.6" in flat
+    assert _recap_hosts(out) == ["localhost"]

@@ -71,16 +71,21 @@ def test_cluster_macros_and_zookeeper_in_clickhouse():
 
 
 def test_replicated_table_on_cluster_with_the_signoz_user():
+    # as SigNoz's schema migrator does: its own database, created ON CLUSTER by the signoz user
     sql = [
-        "DROP TABLE IF EXISTS default.t_single ON CLUSTER cluster",
-        "CREATE TABLE default.t_single ON CLUSTER cluster (d Date, n UInt32) ENGINE = "
+        "CREATE DATABASE IF NOT EXISTS signoz_traces ON CLUSTER cluster",
+        "DROP TABLE IF EXISTS signoz_traces.t_single ON CLUSTER cluster",
+        "CREATE TABLE signoz_traces.t_single ON CLUSTER cluster (d Date, n UInt32) ENGINE = "
         "ReplicatedMergeTree('/clickhouse/tables/{shard}/t_single', '{replica}') PARTITION BY d ORDER BY n",
-        "INSERT INTO default.t_single SELECT today(), number FROM system.numbers LIMIT 1000",
+        "INSERT INTO signoz_traces.t_single SELECT today(), number FROM system.numbers LIMIT 1000",
     ]
     for statement in sql:
         status, body = query(ADDR, statement, *SIGNOZ)
         assert status == 200, (statement, body)
-    assert query(ADDR, "SELECT count(), sum(n) FROM default.t_single FORMAT TSV", *SIGNOZ)[1] == "1000\t499500\n"
+    assert query(ADDR, "SELECT count(), sum(n) FROM signoz_traces.t_single FORMAT TSV", *SIGNOZ)[1] == "1000\t499500\n"
+    # least privilege: any database but its own is closed to it (clickhouse_signoz_databases)
+    status, body = query(ADDR, "CREATE TABLE default.t_denied (n UInt8) ENGINE = Memory", *SIGNOZ)
+    assert status != 200, body
     status, body = query(
         ADDR, "SELECT is_readonly, zookeeper_path FROM system.replicas WHERE table = 't_single' FORMAT TSV", *ADMIN
     )

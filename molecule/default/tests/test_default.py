@@ -189,13 +189,24 @@ def test_firewall_keeps_the_data_tier_to_itself(host):
     while the real ClickHouse and ZooKeeper ports and node_exporter answer on none of its addresses; on
     vms-1 itself they do (the probe sees open ports)."""
     hv = _hv(host)
-    internal = [f"{addr}:{port}" for addr in ("10.214.0.11", "10.214.10.11") for port in (8123, 9000, 9009, 2181, 9100)]
+    ports = (8123, 9000, 9009, 2181, 9100, 8080)  # ClickHouse, ZooKeeper, node_exporter, SigNoz's API
+    internal = [f"{addr}:{port}" for addr in ("10.214.0.11", "10.214.10.11", "10.214.200.1") for port in ports]
     if "clickhouse" in hv["group_names"]:
-        seen = _probe(host, [f"10.214.10.11:{port}" for port in (8123, 9000, 9009, 2181, 9100)])
+        seen = _probe(host, [f"10.214.10.11:{port}" for port in ports])
         assert set(seen.values()) == {"open"}, seen
         return
     seen = _probe(host, ["10.214.0.11:443", "10.214.0.11:3301", *internal])
     assert seen == {"10.214.0.11:443": "open", "10.214.0.11:3301": "open"} | dict.fromkeys(internal, "closed")
+
+
+def test_ingest_reached_from_the_dev_hosts_only_through_the_tunnel(host):
+    """The OTLP ports of the ingest gateway (4317 gRPC, 4318 HTTP) answer a dev host on the hub's tunnel
+    address and on none of vms-1's other addresses (WAN, private)."""
+    if "vpn_spokes" not in _hv(host)["group_names"]:
+        pytest.skip("probes from the dev hosts")
+    targets = [f"{addr}:{port}" for addr in ("10.214.200.1", "10.214.0.11", "10.214.10.11") for port in (4317, 4318)]
+    seen = _probe(host, targets)
+    assert seen == {t: ("open" if t.startswith("10.214.200.1:") else "closed") for t in targets}, seen
 
 
 def test_data_tier_on_the_monitoring_site(host):

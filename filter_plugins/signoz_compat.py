@@ -1,0 +1,159 @@
+"""Compatibility of a SigNoz version set: upgrade stops and minimum versions (versions.yml compatibility).
+
+Pure functions; roles/signoz preflight calls ``signoz_compat_problems`` and refuses the run when it returns
+anything. Versions are ``X.Y.Z`` with an optional ``v`` prefix and an optional suffix (``0.129.0-fixture``):
+only X.Y.Z is compared.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible.errors import AnsibleFilterError
+
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+.][0-9A-Za-z.+-]*)?$")
+COMPONENTS = ("signoz", "collector", "clickhouse")
+RULES = {
+    "signoz_min_clickhouse": ("signoz", "clickhouse"),
+    "collector_min_clickhouse": ("collector", "clickhouse"),
+    "signoz_min_collector": ("signoz", "collector"),
+}
+
+
+def signoz_version_tuple(version, what="version"):
+    """(X, Y, Z) of a version string; AnsibleFilterError naming ``what`` when it is not one."""
+    m = _VERSION.match(str(version)) if isinstance(version, str | int | float) else None
+    if not m or isinstance(version, bool):
+        raise AnsibleFilterError(f"signoz_compat: {what} is {version!r}; expected X.Y.Z (optionally v-prefixed)")
+    # ClickHouse uses four parts (25.5.6.14): the first three decide
+    return tuple(int(x) for x in m.groups())
+
+
+def _ch(version, what):
+    parts = str(version).split(".")
+    return signoz_version_tuple(".".join(parts[:3]) if len(parts) > 3 else str(version), what)
+
+
+def signoz_compat_problems(versions, compatibility, installed="", skip=()):
+    """Every reason the version set cannot run, as sentences naming the versions ([] = compatible).
+
+    versions: {signoz, collector, clickhouse} target versions; compatibility: forge_versions.compatibility;
+    installed: the SigNoz version running now ('' = fresh install), checked against the upgrade stops;
+    skip: components whose minimum versions are not checked (lab substitutes, e.g. ['clickhouse']).
+    """
+    if not isinstance(versions, dict) or not isinstance(compatibility, dict):
+        raise AnsibleFilterError("signoz_compat: versions and compatibility must be dicts")
+    missing = [c for c in COMPONENTS if c not in versions]
+    if missing:
+        raise AnsibleFilterError(
+            f"signoz_compat: versions lacks {', '.join(missing)}; expected {', '.join(COMPONENTS)}"
+        )
+    unknown = set(compatibility) - {*RULES, "signoz_upgrade_stops"}
+    if unknown:
+        raise AnsibleFilterError(f"signoz_compat: unknown compatibility keys {', '.join(sorted(unknown))}")
+    if not isinstance(skip, list | tuple) or set(skip) - set(COMPONENTS):
+        raise AnsibleFilterError(f"signoz_compat: skip must be a list of {', '.join(COMPONENTS)}, got {skip!r}")
+    parsed = {
+        c: (
+            _ch(versions[c], f"versions.{c}")
+            if c == "clickhouse"
+            else signoz_version_tuple(versions[c], f"versions.{c}")
+        )
+        for c in COMPONENTS
+    }
+    problems = _minimum_problems(versions, parsed, compatibility, skip)
+    if installed:
+        problems += _upgrade_problems(versions["signoz"], parsed["signoz"], installed, compatibility)
+    return problems
+
+
+def _minimum_problems(versions, parsed, compatibility, skip):
+    problems = []
+    for rule, (subject, needs) in RULES.items():
+        if needs in skip:
+            continue
+        entries = compatibility.get(rule) or []
+        if not isinstance(entries, list):
+            raise AnsibleFilterError(f"signoz_compat: compatibility.{rule} must be a list of {{from, {needs}}}")
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or "from" not in entry or needs not in entry:
+                raise AnsibleFilterError(f"signoz_compat: compatibility.{rule}[{i}] must be {{from, {needs}}}")
+            since = signoz_version_tuple(entry["from"], f"compatibility.{rule}[{i}].from")
+            minimum = _ch(entry[needs], f"compatibility.{rule}[{i}].{needs}")
+            if parsed[subject] >= since and parsed[needs] < minimum:
+                problems.append(
+                    f"{subject} {versions[subject]} needs {needs} >= {entry[needs]} "
+                    f"(from {subject} {entry['from']} on); the manifest has {needs} {versions[needs]}"
+                )
+    return problems
+
+
+def _upgrade_problems(target, new, installed, compatibility):
+    problems = []
+    old = signoz_version_tuple(installed, "installed")
+    stops = compatibility.get("signoz_upgrade_stops") or []
+    if not isinstance(stops, list):
+        raise AnsibleFilterError("signoz_compat: compatibility.signoz_upgrade_stops must be a list of versions")
+    if new < old:
+        problems.append(
+            f"signoz {target} is older than the installed {installed}: migrations do not go back; "
+            "use the rollback entry point (previous version) instead"
+        )
+    skipped = [s for s in stops if old < signoz_version_tuple(s, "compatibility.signoz_upgrade_stops[]") < new]
+    if skipped:
+        problems.append(
+            f"signoz {installed} -> {target} jumps over the required upgrade stop(s) "
+            f"{', '.join(skipped)}: upgrade to {skipped[0]} first"
+        )
+    return problems
+
+
+_PINNED = ("signoz", "signoz-otel-collector")
+
+
+def _hostvar(hv, key, default):
+    try:
+        value = hv.get(key, default) if hasattr(hv, "get") else default
+    except Exception:  # noqa: BLE001 (a value templated from play variables the controller's play lacks)
+        return default
+    return default if value is None or type(value).__name__.endswith("Undefined") else value
+
+
+def signoz_compat_inventory_problems(hostvars, groups, forge_versions):
+    """The pinned version set (versions.yml) checked for every SigNoz host, on the controller (preflight.yml).
+
+    Per host: the pinned signoz and signoz-otel-collector versions, the host's ClickHouse version
+    (signoz_clickhouse_version, else forge_versions.clickhouse), and the ClickHouse minimums skipped when
+    forge_substitutes lists clickhouse (lab substitute). Upgrade paths need the running version: roles/signoz
+    preflight checks them on the host. Returns sentences prefixed with the host name ([] = compatible).
+    """
+    if not isinstance(forge_versions, dict) or not isinstance(forge_versions.get("artifacts"), dict):
+        raise AnsibleFilterError("signoz_compat_inventory_problems: forge_versions must be versions.yml's dict")
+    artifacts = forge_versions["artifacts"]
+    if any(not isinstance(artifacts.get(n), dict) or "version" not in artifacts[n] for n in _PINNED):
+        # nothing pinned to compare (roles/signoz preflight refuses a manifest without them on its hosts)
+        return []
+    problems = []
+    for host in (groups or {}).get("signoz") or []:
+        hv = hostvars[host]
+        subs = _hostvar(hv, "forge_substitutes", {})
+        versions = {
+            "signoz": artifacts["signoz"]["version"],
+            "collector": artifacts["signoz-otel-collector"]["version"],
+            "clickhouse": _hostvar(hv, "signoz_clickhouse_version", forge_versions.get("clickhouse")),
+        }
+        if versions["clickhouse"] is None:
+            problems.append(f"{host}: no ClickHouse version (forge_versions.clickhouse or signoz_clickhouse_version)")
+            continue
+        skip = ["clickhouse"] if isinstance(subs, dict) and "clickhouse" in subs else []
+        found = signoz_compat_problems(versions, forge_versions.get("compatibility") or {}, skip=skip)
+        problems += [f"{host}: {p}" for p in found]
+    return problems
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "signoz_compat_problems": signoz_compat_problems,
+            "signoz_compat_inventory_problems": signoz_compat_inventory_problems,
+        }

@@ -1,0 +1,179 @@
+"""signoz_compat_problems: upgrade stops and minimum versions (filter_plugins/signoz_compat.py)."""
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+from hypothesis import given
+from hypothesis import strategies as st
+from signoz_compat import (
+    FilterModule,
+    signoz_compat_inventory_problems,
+    signoz_compat_problems,
+    signoz_version_tuple,
+)
+
+from tests.conftest import ROOT
+
+COMPAT = {
+    "signoz_upgrade_stops": ["0.94.0", "0.131.0", "0.135.0"],
+    "signoz_min_clickhouse": [{"from": "0.94.0", "clickhouse": "25.5.6"}, {"from": "0.131.0", "clickhouse": "25.12.5"}],
+    "collector_min_clickhouse": [{"from": "0.144.6", "clickhouse": "25.12.5"}],
+    "signoz_min_collector": [{"from": "0.143.0", "collector": "0.144.11"}],
+}
+
+
+def v(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
+    return {"signoz": signoz, "collector": collector, "clickhouse": clickhouse}
+
+
+def test_registered():
+    assert FilterModule().filters()["signoz_compat_problems"] is signoz_compat_problems
+    assert FilterModule().filters()["signoz_compat_inventory_problems"] is signoz_compat_inventory_problems
+
+
+def fv(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
+    return {
+        "artifacts": {"signoz": {"version": signoz}, "signoz-otel-collector": {"version": collector}},
+        "clickhouse": clickhouse,
+        "compatibility": COMPAT,
+    }
+
+
+def test_inventory_pins_compatible_on_every_signoz_host():
+    groups = {"signoz": ["a", "b"], "ingest": ["c"]}
+    assert signoz_compat_inventory_problems({"a": {}, "b": {}, "c": {}}, groups, fv()) == []
+
+
+def test_inventory_refuses_a_host_whose_clickhouse_is_too_old():
+    hv = {"a": {}, "b": {"signoz_clickhouse_version": "24.8.1"}}
+    out = signoz_compat_inventory_problems(hv, {"signoz": ["a", "b"]}, fv())
+    assert out == [
+        "b: signoz 0.129.0 needs clickhouse >= 25.5.6 (from signoz 0.94.0 on); the manifest has clickhouse 24.8.1"
+    ]
+
+
+def test_inventory_refuses_incompatible_pins():
+    out = signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, fv(signoz="0.143.0", clickhouse="25.12.5"))
+    assert out == [
+        "a: signoz 0.143.0 needs collector >= 0.144.11 (from signoz 0.143.0 on); the manifest has collector 0.144.5"
+    ]
+
+
+def test_inventory_substituted_clickhouse_skips_its_minimums_only():
+    hv = {"a": {"signoz_clickhouse_version": "18.16.1", "forge_substitutes": {"clickhouse": {"kind": "substitute"}}}}
+    assert signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv()) == []
+    out = signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv(signoz="0.143.0"))
+    assert [p.split(" needs ")[1].split(" ")[0] for p in out] == ["collector"]
+
+
+def test_inventory_without_signoz_hosts_has_nothing_to_check():
+    assert signoz_compat_inventory_problems({}, {"all": []}, fv(clickhouse="1.0.0")) == []
+
+
+@pytest.mark.parametrize("bad", [None, {}, {"artifacts": []}])
+def test_inventory_invalid_manifest(bad):
+    with pytest.raises(AnsibleFilterError, match="signoz_compat_inventory_problems"):
+        signoz_compat_inventory_problems({}, {"signoz": []}, bad)
+
+
+def test_inventory_without_signoz_pins_leaves_it_to_the_role():
+    pins = {"artifacts": {"signoz": {"version": "0.129.0"}}, "clickhouse": "1.0.0", "compatibility": COMPAT}
+    assert signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, pins) == []
+
+
+def test_inventory_without_a_clickhouse_version():
+    pins = fv()
+    del pins["clickhouse"]
+    assert signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, pins) == [
+        "a: no ClickHouse version (forge_versions.clickhouse or signoz_clickhouse_version)"
+    ]
+
+
+def test_the_pinned_manifest_is_compatible():
+    with open(ROOT / "versions.yml") as f:
+        fv = yaml.safe_load(f)["forge_versions"]
+    versions = {
+        "signoz": fv["artifacts"]["signoz"]["version"],
+        "collector": fv["artifacts"]["signoz-otel-collector"]["version"],
+        "clickhouse": fv["clickhouse"],
+    }
+    assert signoz_compat_problems(versions, fv["compatibility"]) == []
+
+
+def test_compatible_set_and_fixture_suffix():
+    assert signoz_compat_problems(v(), COMPAT) == []
+    assert signoz_compat_problems(v("0.129.0-fixture", "0.144.5-fixture"), COMPAT) == []
+    assert signoz_compat_problems(v(clickhouse="25.5.6.14"), COMPAT) == []
+
+
+def test_clickhouse_too_old_for_signoz_and_collector():
+    p = signoz_compat_problems(v("0.131.0", "0.144.6", "25.5.6"), COMPAT)
+    assert any("signoz 0.131.0 needs clickhouse >= 25.12.5" in x for x in p)
+    assert any("collector 0.144.6 needs clickhouse >= 25.12.5" in x for x in p)
+
+
+def test_collector_too_old_for_signoz():
+    p = signoz_compat_problems(v("0.143.0", "0.144.7", "25.12.5"), COMPAT)
+    assert p == [
+        "signoz 0.143.0 needs collector >= 0.144.11 (from signoz 0.143.0 on); the manifest has collector 0.144.7"
+    ]
+
+
+def test_skip_substituted_clickhouse():
+    assert signoz_compat_problems(v("0.129.0", "0.144.5", "18.16.1"), COMPAT, skip=["clickhouse"]) == []
+    assert signoz_compat_problems(v("0.129.0", "0.144.5", "18.16.1"), COMPAT) != []
+
+
+def test_upgrade_stops():
+    assert signoz_compat_problems(v("0.131.0", clickhouse="25.12.5"), COMPAT, installed="0.129.0") == []
+    p = signoz_compat_problems(v("0.136.0", "0.144.7", "25.12.5"), COMPAT, installed="0.129.0")
+    assert p == [
+        "signoz 0.129.0 -> 0.136.0 jumps over the required upgrade stop(s) 0.131.0, 0.135.0: upgrade to 0.131.0 first"
+    ]
+    # landing on a stop is allowed; same version is allowed
+    assert signoz_compat_problems(v("0.129.0"), COMPAT, installed="0.129.0") == []
+
+
+def test_downgrade_refused():
+    p = signoz_compat_problems(v("0.128.0"), COMPAT, installed="0.129.0-fixture")
+    assert len(p) == 1 and "older than the installed 0.129.0-fixture" in p[0]
+
+
+@pytest.mark.parametrize(
+    ("versions", "compat", "kw", "msg"),
+    [
+        ("x", COMPAT, {}, "must be dicts"),
+        ({"signoz": "0.1.0"}, COMPAT, {}, "lacks collector, clickhouse"),
+        (v(signoz="latest"), COMPAT, {}, "versions.signoz is 'latest'"),
+        (v(), {"bogus": []}, {}, "unknown compatibility keys bogus"),
+        (v(), {"signoz_min_clickhouse": [{"from": "0.1.0"}]}, {}, "signoz_min_clickhouse[0] must be"),
+        (v(), COMPAT, {"skip": ["nginx"]}, "skip must be"),
+        (v(), COMPAT, {"installed": "abc"}, "installed is 'abc'"),
+    ],
+)
+def test_invalid_input(versions, compat, kw, msg):
+    with pytest.raises(AnsibleFilterError, match="signoz_compat") as e:
+        signoz_compat_problems(versions, compat, **kw)
+    assert msg in str(e.value)
+
+
+ver = st.tuples(st.integers(0, 3), st.integers(0, 200), st.integers(0, 20))
+
+
+@given(old=ver, new=ver, stops=st.lists(ver, max_size=6))
+def test_property_stops(old, new, stops):
+    """A problem about stops exists exactly when a stop lies strictly between installed and target."""
+    s = ".".join(map(str, new))
+    p = signoz_compat_problems(
+        {"signoz": s, "collector": "0.0.0", "clickhouse": "0.0.0"},
+        {"signoz_upgrade_stops": [".".join(map(str, x)) for x in stops]},
+        installed=".".join(map(str, old)),
+    )
+    jumps = any(old < x < new for x in stops)
+    assert any("upgrade stop" in x for x in p) == jumps
+    assert any("older than" in x for x in p) == (new < old)
+
+
+@given(ver)
+def test_property_version_roundtrip(t):
+    assert signoz_version_tuple("v" + ".".join(map(str, t)) + "-fixture") == t

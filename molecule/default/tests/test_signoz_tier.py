@@ -50,5 +50,6 @@ def test_ingest_serves_the_pki_certificate_and_requires_a_client_certificate(hos
     ).stdout
     assert code in ("000", "")
     # bound to the tunnel address only, never a wildcard or the WAN/private address
-    listeners = {line.split()[3] for line in host.check_output("ss -Htln '( sport = :4317 or sport = :4318 )'").splitlines()}
+    sockets = host.check_output("ss -Htln '( sport = :4317 or sport = :4318 )'").splitlines()
+    listeners = {line.split()[3] for line in sockets}
     assert listeners == {f"{TUNNEL}:4317", f"{TUNNEL}:4318"}

@@ -191,17 +191,17 @@ def state_dir(inventory: Path) -> Path:
     return inventory.resolve().parent.parent / ".lab"
 
 
+def _run_or_fail(argv: list[str], failure: str) -> subprocess.CompletedProcess:
+    """Run a command from the repository root, output captured; LabError with its stderr when it fails."""
+    proc = subprocess.run(argv, cwd=ROOT, text=True, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise LabError(f"{failure}:\n{proc.stderr}")
+    return proc
+
+
 def load_plan(inventory: Path) -> Plan:
     exe = Path(sys.executable).parent / "ansible-inventory"
-    proc = subprocess.run(
-        [str(exe), "-i", str(inventory), "--list"],
-        cwd=ROOT,
-        text=True,
-        capture_output=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise LabError(f"ansible-inventory failed on {inventory}:\n{proc.stderr}")
+    proc = _run_or_fail([str(exe), "-i", str(inventory), "--list"], f"ansible-inventory failed on {inventory}")
     return plan_from_inventory(json.loads(proc.stdout))
 
 
@@ -308,22 +308,14 @@ def build_fixtures() -> None:
     downloaded here (molecule/fixtures/*/build_fixture.py, and the SigNoz and collector releases of
     molecule/fixtures/build.py), into the lab's offline artifact cache."""
     for script in sorted((ROOT / "molecule" / "fixtures").glob("*-fixture/build_fixture.py")):
-        done = subprocess.run(
-            [sys.executable, str(script), str(FIXTURE_CACHE)], check=False, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise LabError(f"building the fixture {script.parent.name} failed:\n{done.stderr}")
+        failure = f"building the fixture {script.parent.name} failed"
+        _run_or_fail([sys.executable, str(script), str(FIXTURE_CACHE)], failure)
         _say(f"fixture built: {script.parent.name} (LAB ONLY, not the upstream artifact)")
     if FIXTURE_BUILD.exists():
-        done = subprocess.run(
+        _run_or_fail(
             [sys.executable, str(FIXTURE_BUILD), "--cache", str(FIXTURE_CACHE)],
-            cwd=ROOT,
-            check=False,
-            capture_output=True,
-            text=True,
+            "building the SigNoz fixture releases failed",
         )
-        if done.returncode != 0:
-            raise LabError(f"building the SigNoz fixture releases failed:\n{done.stderr}")
         _say("fixture built: SigNoz and signoz-otel-collector releases (LAB ONLY, not the upstream artifacts)")
 
 

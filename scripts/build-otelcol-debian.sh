@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the core OpenTelemetry Collector from Debian sid Go sources (components-here.md §4a):
-# the real OTLP sender that molecule/signoz points at the ingest gateway. Test tooling only.
+# the real OTLP sender that molecule/default points at the ingest gateway. Test tooling only.
 #
 #   scripts/build-otelcol-debian.sh [--force]
 #

@@ -1,55 +1,439 @@
-"""The SigNoz tier inside site.yml on the default scenario's vms-1 (FIXTURE releases, ClickHouse 18.16 from
-Debian as the store, the ingest certificate from roles/pki, nginx in front). The tier's own depth (start order,
-upgrade, rollback, outage, the real otelcol sender) is molecule/signoz; what the fixtures prove: docs/testing.md."""
+"""The SigNoz tier inside site.yml on the default scenario's vms-1: the SigNoz and collector FIXTURE releases,
+ClickHouse 18.16 from Debian as the store, the ingest certificate from roles/pki, nginx in front, and on dev-1 the
+real OpenTelemetry collector (otelcol-debian) sending through the WireGuard tunnel with its PKI client certificate.
+
+What the fixtures prove and what they cannot: docs/testing.md ("SigNoz tier"). The checks marked `disruptive`
+change state (ClickHouse outage, upgrade, rollback, refusals); conftest.py runs them after every other check of
+the scenario, in file order.
+"""
+
+import importlib.util
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
 
 import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+
+from chclient import query  # noqa: E402
 
 VMS = "fm-mol-vms-1"
+SENDER = "fm-mol-dev-1"
+PRIVATE = "10.214.10.11"
+WAN = "10.214.0.11"
 # the ingest gateway listens on the WireGuard hub's tunnel address (vms-1 is the hub)
 TUNNEL = "10.214.200.1"
+ROOT_EMAIL = "admin@mol.forge.test"
+FIRST, NEXT, BROKEN = "0.128.0-fixture", "0.129.0-fixture", "0.129.1-fixture-broken"
+COLLECTOR_FIRST, COLLECTOR_NEXT = "0.144.5-fixture", "0.144.7-fixture"
 
 
-def _only_vms(host):
-    if host.backend.get_hostname() != VMS:
-        pytest.skip(f"runs on {VMS}")
+def _hv(host):
+    return host.ansible.get_variables()
 
 
+def _only(host, name):
+    if host.backend.get_hostname() != name:
+        pytest.skip(f"runs on {name}")
+
+
+def _api(host, path, token=None, method="GET", body=None):
+    cmd = f"curl -s -m 10 -X {method} -w '\\n%{{http_code}}' http://127.0.0.1:8080{path}"
+    if token:
+        cmd += f" -H 'Authorization: Bearer {token}'"
+    if body is not None:
+        cmd += f" -H 'Content-Type: application/json' --data '{json.dumps(body)}'"
+    out = host.run(cmd).stdout.rsplit("\n", 1)
+    return int(out[1] or 0), (json.loads(out[0]) if out[0].strip() else None)
+
+
+def _vms(host):
+    if host.backend.get_hostname() == VMS:
+        return host
+    return host.get_host(f"ansible://{VMS}", ansible_inventory=os.environ["MOLECULE_INVENTORY_FILE"])
+
+
+def _ch(host, sql):
+    """A query as roles/clickhouse's signoz user, over HTTP from this process (no password on a command line)."""
+    status, body = query(PRIVATE, sql, "signoz", _hv(_vms(host))["vault_clickhouse_signoz_password"])
+    assert status == 200, body
+    return body.strip()
+
+
+def _wait(fn, timeout=90, step=2):
+    end = time.time() + timeout
+    while True:
+        value = fn()
+        if value or time.time() > end:
+            return value
+        time.sleep(step)
+
+
+def _health(host):
+    return _api(host, "/api/v1/health?live")[0]
+
+
+def _login(host):
+    code, ctx = _api(host, f"/api/v2/sessions/context?email={ROOT_EMAIL}&ref=http://x")
+    assert code == 200 and ctx["data"]["exists"]
+    org = ctx["data"]["orgs"][0]["id"]
+    body = {"email": ROOT_EMAIL, "password": _hv(host)["vault_signoz_root_password"], "orgId": org}
+    code, tok = _api(host, "/api/v2/sessions/email_password", method="POST", body=body)
+    assert code == 200, tok
+    return tok["data"]["accessToken"]
+
+
+# ---- install, layout, service user, env file, nginx in front ----------------------------------------------
 def test_signoz_answers_through_nginx_on_443_and_3301(host):
-    _only_vms(host)
+    _only(host, VMS)
     for port in (443, 3301):
         out = host.check_output(
             f"curl -s -m 10 --cacert /etc/forge/pki/ca.crt --resolve monitoring.mol.forge.test:{port}:127.0.0.1 "
             f"-w ' %{{http_code}}' https://monitoring.mol.forge.test:{port}/api/v1/health"
         )
         assert out == '{"status": "ok"} 200', (port, out)
-    version = host.check_output("curl -s -m 10 http://127.0.0.1:8080/api/v1/version")
-    assert '"v0.129.0-fixture"' in version
+    assert _api(host, "/api/v1/version")[1]["version"] == f"v{FIRST}"
 
 
-def test_fixture_releases_installed_and_services_running(host):
-    _only_vms(host)
-    assert host.file("/opt/signoz/current").linked_to == "/opt/signoz/0.129.0-fixture"
-    assert host.file("/opt/signoz-otel-collector/current").linked_to == "/opt/signoz-otel-collector/0.144.5-fixture"
+def test_release_layout_kept_together_and_services_running(host):
+    _only(host, VMS)
+    assert host.file("/opt/signoz/current").linked_to == f"/opt/signoz/{FIRST}"
+    for sub in ("bin/signoz", "web/index.html", "templates/email/invitation.gotmpl", "conf/example.yaml"):
+        assert host.file(f"/opt/signoz/current/{sub}").exists, sub
+    assert host.file("/opt/signoz-otel-collector/current").linked_to == f"/opt/signoz-otel-collector/{COLLECTOR_FIRST}"
     for unit in ("clickhouse-server", "signoz", "signoz-ingest"):
         assert host.service(unit).is_running, unit
     # the migrator oneshot ran to completion before signoz
     assert host.check_output("systemctl show -p Result --value signoz-migrate.service") == "success"
 
 
-def test_ingest_serves_the_pki_certificate_and_requires_a_client_certificate(host):
-    _only_vms(host)
+def test_service_user_env_file_and_no_secret_in_sight(host):
+    _only(host, VMS)
+    hv = _hv(host)
+    user = host.user("signoz")
+    assert user.shell == "/usr/sbin/nologin" and user.uid < 1000
+    env = host.file("/etc/signoz/signoz.env")
+    assert (env.user, env.group, env.mode) == ("root", "signoz", 0o640)
+    ch_pw, root_pw, jwt = (
+        hv["vault_clickhouse_signoz_password"],
+        hv["vault_signoz_root_password"],
+        hv["vault_signoz_jwt_secret"],
+    )
+    text = env.content_string
+    for line in (
+        "SIGNOZ_SQLSTORE_SQLITE_PATH=/var/lib/signoz/signoz.db",
+        "SIGNOZ_STATSREPORTER_ENABLED=false",
+        "SIGNOZ_PPROF_ENABLED=false",
+        "SIGNOZ_PPROF_ADDRESS=127.0.0.1:6060",
+        "SIGNOZ_ANALYTICS_ENABLED=false",
+        f"SIGNOZ_TOKENIZER_JWT_SECRET={jwt}",
+        # roles/clickhouse's signoz user, on the node's private address (ClickHouse listens nowhere else)
+        f"SIGNOZ_TELEMETRYSTORE_CLICKHOUSE_DSN=tcp://{PRIVATE}:9000?username=signoz&password={ch_pw}",
+    ):
+        assert line in text, line.split("=", 1)[0]
+    unit = host.file("/etc/systemd/system/signoz.service").content_string
+    assert f"SIGNOZ_WEB_DIRECTORY=/opt/signoz/{FIRST}/web" in unit
+    db = host.file("/var/lib/signoz/signoz.db")  # the SQLite metastore
+    assert db.exists and db.user == "signoz"
+    # the vault values appear in no unit, command line or journal line
+    units = host.check_output("cat /etc/systemd/system/signoz*.service")
+    procs = host.check_output("ps -eo args")
+    journal = host.check_output("journalctl --no-pager -o cat -u 'signoz*'")
+    for secret in (ch_pw, root_pw, jwt):
+        assert secret not in units and secret not in procs and secret not in journal
+
+
+# ---- start order, migrations, confinement, hardening -------------------------------------------------------
+def test_start_order(host):
+    _only(host, VMS)
+    after = host.check_output("systemctl show -p After --value signoz.service").split()
+    assert "signoz-migrate.service" in after and "clickhouse-server.service" in after
+    m_after = host.check_output("systemctl show -p After --value signoz-migrate.service").split()
+    assert "clickhouse-server.service" in m_after and "zookeeper.service" in m_after
+    i_after = host.check_output("systemctl show -p After --value signoz-ingest.service").split()
+    assert "signoz-migrate.service" in i_after and "wg-quick@wg0.service" in i_after
+    assert host.check_output("systemctl show -p Type --value signoz-migrate.service") == "oneshot"
+    # the migrator really finished before signoz started
+    t = {
+        u: int(host.check_output(f"systemctl show -p {p} --value {u} | xargs -I{{}} date -d {{}} +%s%N"))
+        for u, p in (("signoz-migrate.service", "ExecMainExitTimestamp"), ("signoz.service", "ExecMainStartTimestamp"))
+    }
+    assert t["signoz-migrate.service"] <= t["signoz.service"]
+    for unit in ("signoz-migrate.service", "signoz.service", "signoz-ingest.service"):
+        assert host.service(unit).is_enabled
+
+
+def test_migrations_recorded_in_clickhouse(host):
+    _only(host, VMS)
+    for db in ("signoz_traces", "signoz_logs", "signoz_metrics", "signoz_metadata"):
+        ids = _ch(
+            host,
+            f"SELECT arraySort(groupUniqArray(migration_id)) FROM {db}.schema_migrations_v2 WHERE status = 'finished'",
+        )
+        assert ids == "[1,2,3]", (db, ids)
+
+
+def test_signoz_user_is_confined_to_its_databases(host):
+    _only(host, VMS)
+    # roles/clickhouse's signoz user: all rights in the signoz_* databases (the migrator created them above),
+    # none elsewhere (clickhouse_signoz_databases -> allow_databases)
+    password = _hv(host)["vault_clickhouse_signoz_password"]
+    status, body = query(PRIVATE, "CREATE TABLE default.fixture_denied (n UInt8) ENGINE = Memory", "signoz", password)
+    assert status != 200 and ("Code: 291" in body or "ccess denied" in body), body  # DATABASE_ACCESS_DENIED
+    assert _ch(host, "SELECT count() FROM system.tables WHERE database = 'default' AND name = 'fixture_denied'") == "0"
+
+
+def test_hardening_score(host):
+    _only(host, VMS)
+    for unit in ("signoz.service", "signoz-migrate.service", "signoz-ingest.service"):
+        out = host.check_output(f"systemd-analyze security --no-pager {unit} | tail -1")
+        m = re.search(r"exposure level for \S+: ([0-9.]+) (\w+)", out)
+        assert m, out
+        print(f"systemd-analyze security {unit}: {m.group(1)} {m.group(2)}")
+        assert float(m.group(1)) <= 2.5, out
+
+
+# ---- API bootstrap: root admin without interaction, invites with roles -------------------------------------
+def test_root_admin_and_invites(host):
+    _only(host, VMS)
+    token = _login(host)
+    code, users = _api(host, "/api/v2/users", token)
+    assert code == 200
+    by_email = {u["email"]: u for u in users["data"]}
+    assert by_email[ROOT_EMAIL]["isRoot"] and by_email[ROOT_EMAIL]["status"] == "active"
+    for email, role in (("alice@mol.forge.test", "signoz-admin"), ("bob@mol.forge.test", "signoz-viewer")):
+        assert by_email[email]["status"] == "pending_invite"
+        roles = _api(host, f"/api/v2/users/{by_email[email]['id']}/roles", token)[1]["data"]
+        assert [r["name"] for r in roles] == [role]
+    # self-registration is closed once the root admin exists
+    code, body = _api(
+        host, "/api/v1/register", method="POST", body={"email": "x@y.z", "password": "whatever-12345", "orgName": "x"}
+    )
+    assert code == 400 and "self-registration is disabled" in body["error"]["message"]
+
+
+# ---- ingest gateway: tunnel address only, mTLS from the PKI, the real otelcol as the sender -----------------
+def test_ingest_serves_the_pki_certificate_on_the_tunnel_address_only(host):
+    _only(host, VMS)
     assert host.run("openssl verify -CAfile /etc/forge/pki/ca.crt /etc/forge/pki/certs/signoz_ingest.crt").rc == 0
     key = host.file("/etc/forge/pki/private/signoz_ingest.key")
     assert (key.user, key.group, key.mode) == ("signoz-ingest", "signoz-ingest", 0o600)
     served = host.run(f"openssl s_client -connect {TUNNEL}:4318 -CAfile /etc/forge/pki/ca.crt </dev/null 2>&1").stdout
     assert "Verify return code: 0 (ok)" in served
-    # no client certificate: the gateway refuses the request
-    code = host.run(
-        f"curl -s -m 5 -o /dev/null -w '%{{http_code}}' --cacert /etc/forge/pki/ca.crt -X POST "
-        f"-H 'Content-Type: application/json' --data '{{}}' https://{TUNNEL}:4318/v1/traces"
-    ).stdout
-    assert code in ("000", "")
-    # bound to the tunnel address only, never a wildcard or the WAN/private address
+    # bound to the tunnel address only, never a wildcard or the WAN/private address; health_check on localhost
     sockets = host.check_output("ss -Htln '( sport = :4317 or sport = :4318 )'").splitlines()
-    listeners = {line.split()[3] for line in sockets}
-    assert listeners == {f"{TUNNEL}:4317", f"{TUNNEL}:4318"}
+    assert {line.split()[3] for line in sockets} == {f"{TUNNEL}:4317", f"{TUNNEL}:4318"}
+    assert host.check_output("ss -Htln sport = :13133").split()[3] == "127.0.0.1:13133"
+
+
+def test_ingest_memory_limiter_comes_from_the_host_sizing(host):
+    _only(host, VMS)
+    path = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "filter_plugins" / "sizing.py"
+    spec = importlib.util.spec_from_file_location("forge_sizing_plugin", path)
+    sizing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sizing)
+    # placement.yml's forge_host_sizing for this host: its groups' components, forge_host_resources 8192 MB / 4 cores
+    sized = yaml.safe_load((path.parents[1] / "playbooks" / "vars" / "placement.yml").read_text())
+    components = sizing.forge_components_for(_hv(host)["group_names"], sized["forge_sized_components"])
+    plan = sizing.forge_sizing({"name": VMS, "ram_mb": 8192, "cores": 4, "disk_gb": 500}, components)
+    config = yaml.safe_load(host.check_output("cat /etc/signoz-ingest/config.yaml"))
+    limiter = config["processors"]["memory_limiter"]
+    assert limiter == plan["ingest_memory_limiter"] and limiter["limit_mib"] > 0
+    assert config["service"]["pipelines"]["traces"]["processors"][0] == "memory_limiter"
+
+
+def test_ingest_refuses_clients_without_a_certificate_of_the_site_ca(host):
+    _only(host, SENDER)
+    base = (
+        "curl -s -m 5 -o /dev/null -w '%{http_code}' --cacert /etc/forge/pki/ca.crt -X POST "
+        "-H 'Content-Type: application/json' --data '{}'"
+    )
+    url = f"https://{TUNNEL}:4318/v1/traces"
+    assert host.run(f"{base} {url}").stdout in ("000", "")
+    rogue = host.run(f"{base} --cert /etc/otelcol-mol/rogue.crt --key /etc/otelcol-mol/rogue.key {url}")
+    assert rogue.stdout in ("000", "")
+    agent = "--cert /etc/forge/pki/certs/otel-agent.crt --key /etc/forge/pki/private/otel-agent.key"
+    assert host.run(f"{base} {agent} {url}").stdout == "200"
+    # the gRPC endpoint also requires the client certificate (TLS handshake only: see docs/testing.md)
+    assert host.run(f"openssl s_client -connect {TUNNEL}:4317 -CAfile /etc/forge/pki/ca.crt {agent} </dev/null").rc == 0
+    assert host.run(f"openssl s_client -connect {TUNNEL}:4317 -CAfile /etc/forge/pki/ca.crt </dev/null").rc != 0
+
+
+def test_real_otelcol_sender_reaches_clickhouse_through_the_tunnel(host):
+    _only(host, SENDER)
+    assert host.check_output("/usr/local/bin/otelcol-debian --version").startswith("otelcol-debian version")
+    host.run_expect([0], "systemctl start otelcol-mol.service")
+
+    def receiver_up():
+        return host.run("ss -Htln sport = :24318").stdout.strip()
+
+    assert _wait(receiver_up, timeout=30)
+    span = f"mol-span-{uuid.uuid4().hex[:12]}"
+    resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "mol-sender"}}]}
+    one_span = {
+        "traceId": uuid.uuid4().hex,
+        "spanId": uuid.uuid4().hex[:16],
+        "name": span,
+        "kind": 1,
+        "startTimeUnixNano": "1700000000000000000",
+        "endTimeUnixNano": "1700000001000000000",
+    }
+    trace = {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": [one_span]}]}]}
+    try:
+        r = host.run(
+            "curl -s -m 5 -w '%{http_code}' -o /dev/null -H 'Content-Type: application/json' "
+            f"--data '{json.dumps(trace)}' http://127.0.0.1:24318/v1/traces"
+        )
+        assert r.stdout == "200", r.stderr
+        sql = (
+            "SELECT concat(signal, ' ', peer) FROM signoz_traces.fixture_otlp_received "
+            f"WHERE has(strings, '{span}') AND has(strings, 'mol-sender')"
+        )
+        row = _wait(lambda: _ch(host, sql), timeout=60)
+    finally:
+        host.run("systemctl stop otelcol-mol.service")
+    # protobuf from otelcol's otlphttp exporter, authenticated with dev-1's otel-agent certificate (its CN)
+    assert row == f"traces {SENDER}.mol.forge.test"
+
+
+# ---- ClickHouse outage: signoz recovers when it returns ------------------------------------------------------
+@pytest.mark.disruptive
+def test_signoz_recovers_when_clickhouse_returns(host):
+    _only(host, VMS)
+    # ClickHouse stops: signoz keeps running, health?live reports it, and recovers when it is back
+    host.run("systemctl stop clickhouse-server")
+    try:
+        assert _wait(lambda: _health(host) == 503, timeout=30)
+        assert host.service("signoz.service").is_running
+    finally:
+        host.run("systemctl start clickhouse-server")
+    assert _wait(lambda: _health(host) == 200, timeout=120)
+    # ClickHouse away for longer (masked, so signoz's Wants= cannot start it): a signoz restart fails and
+    # systemd retries it (Restart=always, no start limit) until ClickHouse returns
+    host.run("systemctl stop clickhouse-server && systemctl mask --runtime clickhouse-server")
+    try:
+        host.run("systemctl restart signoz.service")
+        restarts = _wait(
+            lambda: int(host.check_output("systemctl show -p NRestarts --value signoz.service")) > 0, timeout=40
+        )
+        assert restarts, host.check_output("systemctl status --no-pager signoz.service || true")
+        assert _health(host) != 200
+    finally:
+        host.run("systemctl unmask --runtime clickhouse-server && systemctl start clickhouse-server")
+    assert _wait(lambda: _health(host) == 200, timeout=120)
+    assert host.service("signoz.service").is_running
+
+
+# ---- upgrade flips current; a broken version is rolled back and the previous keeps running ------------------
+def _site(signoz, collector, *extra):
+    """site.yml for the SigNoz tier only (docs/signoz.md "Upgrades"), with the json callback: machine-readable
+    results per task and host (ansible-core 2.19 prints a failed task's message on stderr, wrapped)."""
+    cmd = [
+        "ansible-playbook",
+        "-i",
+        # the inventory directory: groups are in its `hosts` file, connection settings in ansible_inventory.yml
+        os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]),
+        os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "site.yml"),
+        "--tags",
+        "signoz,signoz_ingest",
+        "--limit",
+        VMS,
+        "-e",
+        f"mol_signoz_version={signoz}",
+        "-e",
+        f"mol_collector_version={collector}",
+        *extra,
+    ]
+    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json")
+    r = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    assert "{" in r.stdout, r.stderr[-3000:]
+    return r.returncode, json.loads(r.stdout[r.stdout.index("{") :])
+
+
+def _tasks(data):
+    """{task name without the role prefix: vms-1's result}."""
+    return {
+        task["task"]["name"].split(" : ", 1)[-1]: task["hosts"][VMS]
+        for play in data["plays"]
+        for task in play["tasks"]
+        if VMS in task["hosts"]
+    }
+
+
+@pytest.mark.disruptive
+def test_upgrade_flips_current(host):
+    _only(host, VMS)
+    rc, data = _site(NEXT, COLLECTOR_NEXT)
+    assert rc == 0, [n for n, res in _tasks(data).items() if res.get("failed")]
+    assert host.file("/opt/signoz/current").linked_to == f"/opt/signoz/{NEXT}"
+    assert host.file("/opt/signoz/previous").linked_to == f"/opt/signoz/{FIRST}"
+    assert host.file("/opt/signoz-otel-collector/current").linked_to == f"/opt/signoz-otel-collector/{COLLECTOR_NEXT}"
+    assert _api(host, "/api/v1/version")[1]["version"] == f"v{NEXT}"
+    # the new collector's migration 4 ran before the gateway passed its sync check
+    assert "4" in _ch(host, "SELECT groupArray(migration_id) FROM signoz_traces.schema_migrations_v2")
+    assert host.service("signoz-ingest.service").is_running
+
+
+@pytest.mark.disruptive
+def test_broken_version_is_rolled_back(host):
+    _only(host, VMS)
+    rc, data = _site(BROKEN, COLLECTOR_NEXT)
+    assert rc != 0
+    tasks = _tasks(data)
+    # the broken version started and failed its health gate (its /api/v1/health answers 503) ...
+    gate = tasks["Wait until SigNoz answers on /api/v1/health?live (ClickHouse reachable too)"]
+    assert gate.get("failed") and gate.get("status") == 503, gate
+    assert "Promote SigNoz to current" not in tasks
+    # ... so the rescue put the units back on the last known good version, restarted them, and it answered
+    restarted = tasks["Restart on the last known good versions"]["results"]
+    assert [i["item"] for i in restarted if i.get("changed")] == ["signoz-migrate.service", "signoz.service"]
+    assert tasks["Wait until the last known good SigNoz answers again"].get("status") == 200
+    failure = tasks["Fail the run"]
+    assert failure.get("failed"), failure
+    assert f"SigNoz {BROKEN}" in failure["msg"], failure["msg"]
+    assert f"running the last known good {NEXT} again" in failure["msg"], failure["msg"]
+    assert host.file("/opt/signoz/current").linked_to == f"/opt/signoz/{NEXT}"
+    # the failed release is removed (never promoted), the good one and its previous stay
+    assert not host.file(f"/opt/signoz/{BROKEN}").exists
+    assert host.file(f"/opt/signoz/{FIRST}").is_directory
+    assert f"/opt/signoz/{NEXT}/bin/signoz" in host.check_output("systemctl show -p ExecStart --value signoz")
+    assert _health(host) == 200
+    assert _api(host, "/api/v1/version")[1]["version"] == f"v{NEXT}"
+
+
+@pytest.mark.disruptive
+def test_rerun_on_the_good_version_changes_nothing(host):
+    _only(host, VMS)
+    rc, data = _site(NEXT, COLLECTOR_NEXT)
+    assert rc == 0
+    assert data["stats"][VMS]["changed"] == 0, [n for n, res in _tasks(data).items() if res.get("changed")]
+
+
+def _refusal(data):
+    """The message of the role's failed compatibility check (the run stops there: nothing else failed)."""
+    tasks = _tasks(data)
+    failed = [name for name, res in tasks.items() if res.get("failed")]
+    assert failed == ["Refuse an incompatible version set or upgrade path"], failed
+    msg = tasks[failed[0]]["msg"]
+    return " ".join(msg) if isinstance(msg, list) else msg
+
+
+@pytest.mark.disruptive
+def test_preflight_refuses_an_incompatible_combination(host):
+    _only(host, VMS)
+    # the substitute skip removed: ClickHouse 18.16 is below every SigNoz minimum
+    rc, data = _site(NEXT, COLLECTOR_NEXT, "-e", '{"signoz_compat_skip": []}')
+    assert rc != 0
+    assert f"signoz {NEXT} needs clickhouse >= 25.5.6" in _refusal(data)
+    # a downgrade below the running version is refused too
+    rc, data = _site(FIRST, COLLECTOR_NEXT)
+    assert rc != 0
+    assert f"signoz {FIRST} is older than the installed {NEXT}" in _refusal(data)
+    assert _health(host) == 200

@@ -566,6 +566,7 @@ def compare(
     A use whose component has no contract is a violation too.
     """
     out: list[Violation] = []
+    uncovered: dict[str, list[Use]] = {}
     for use in uses:
         if use.kind == "archive_path" and not use.component:
             out.append(
@@ -581,9 +582,19 @@ def compare(
             continue
         contract = contracts.get(use.component)
         if contract is None:
-            out.append(Violation(use.kind, use.item, use.where, f"no contract for {use.component}"))
+            uncovered.setdefault(use.component, []).append(use)
             continue
         out += _CHECKS[use.kind](use, contract)
+    for component, missing in uncovered.items():
+        items = ", ".join(sorted({f"{u.kind} {u.item}" for u in missing}))
+        out.append(
+            Violation(
+                "contract",
+                component,
+                missing[0].where,
+                f"no contract loaded for {component}; {len(missing)} uses unchecked: {items}",
+            )
+        )
     for component, amount in (strip or {}).items():
         archive = (contracts.get(component) or {}).get("archive")
         if archive is None:
@@ -747,16 +758,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="list what roles/ uses that the pinned versions' contracts lack (exit 1 when any)",
     )
     parser.add_argument("--list", action="store_true", help="list everything roles/ uses from upstream")
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     if args.list or not args.check:
-        for use in extract_usage(ROOT):
+        for use in extract_usage(args.root):
             print(f"{use.component:22} {use.kind:13} {use.item}  ({use.where})")
         if not args.check:
             return 0
-    violations = check(ROOT)
+    violations = check(args.root)
     for violation in violations:
         print(violation)
     print(f"{len(violations)} contract violation(s)" if violations else "roles/ keeps to the pinned contracts")

@@ -244,7 +244,7 @@ class Violation:
         return f"{self.kind}: {self.item} ({self.where}): {self.reason}"
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader that records each mapping's first line (1-based) under the key '__line__'."""
 
 
@@ -337,12 +337,20 @@ def _route_use(root: Path, path: Path, task: dict[str, Any], module: dict[str, A
     )
 
 
-def _role_defaults(role_dir: Path) -> dict[str, Any]:
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _role_defaults(role_dir: Path, cache: dict[Path, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The role's defaults/main.yml and vars/main.yml merged (unrendered); ``cache`` spares re-reading them."""
+    if cache is not None and role_dir in cache:
+        return cache[role_dir]
     values: dict[str, Any] = {}
     for sub in ("defaults", "vars"):
         file = role_dir / sub / "main.yml"
         if file.exists():
-            values.update(yaml.safe_load(file.read_text()) or {})
+            values.update(yaml.load(file.read_text(), Loader=_SafeLoader) or {})  # noqa: S506 (a safe loader)
+    if cache is not None:
+        cache[role_dir] = values
     return values
 
 
@@ -368,8 +376,9 @@ def extract_env(root: Path) -> list[Use]:
     the role's defaults/vars. SIGNOZ_OTEL_COLLECTOR_* belongs to the collector, the rest to SigNoz.
     """
     uses = []
+    cache: dict[Path, dict[str, Any]] = {}
     for path in _text_files(root):
-        defaults = _role_defaults(root / "roles" / path.relative_to(root / "roles").parts[0])
+        defaults = _role_defaults(root / "roles" / path.relative_to(root / "roles").parts[0], cache)
         loops: dict[str, str] = {}
         for number, line in _code_lines(path):
             for stmt in re.finditer(r"\{%-?\s*for\s+(\w+)\s*(?:,\s*\w+)?\s+in\s+(\w+)", line):
@@ -423,11 +432,12 @@ def _resolve(text: str, values: dict[str, Any]) -> str:
 def extract_archive_paths(root: Path) -> list[Use]:
     """Every "{{ <release dir var> }}/<path>" in the roles: a path inside that artifact's archive."""
     uses = []
+    cache: dict[Path, dict[str, Any]] = {}
     for path in _text_files(root):
         role = path.relative_to(root / "roles").parts[0]
         if role == "artifact":
             continue
-        defaults = _role_defaults(root / "roles" / role)
+        defaults = _role_defaults(root / "roles" / role, cache)
         for number, line in _code_lines(path):
             for match in HOME_LIKE.finditer(line):
                 var, rest = match.group(1), match.group(2)

@@ -61,13 +61,15 @@ _CITED = {
     "cite": {"type": "string", "pattern": CITE.pattern},
     "repository": {"type": "string"},
     "tag": {"type": "string"},
+    "commit": {"type": "string", "pattern": r"^[0-9a-f]{7,40}$"},
 }
+_ENUMS = {"type": "object", "additionalProperties": {"type": "array"}}
 
 
 def _entry(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """An entry: its typed fields, a required cite; further informational keys (a note, a policy) are allowed."""
     return {
         "type": "object",
-        "additionalProperties": False,
         "required": [*required, "cite"],
         "properties": {**props, **_CITED},
     }
@@ -93,7 +95,7 @@ SCHEMA: dict[str, Any] = {
                     "query": {
                         "type": "object",
                         "additionalProperties": False,
-                        "properties": {"required": _STR_LIST, "optional": _STR_LIST},
+                        "properties": {"required": _STR_LIST, "optional": _STR_LIST, "enums": _ENUMS},
                     },
                     "body": {
                         "type": "object",
@@ -101,7 +103,7 @@ SCHEMA: dict[str, Any] = {
                         "properties": {
                             "required": _STR_LIST,
                             "optional": _STR_LIST,
-                            "enums": {"type": "object", "additionalProperties": {"type": "array"}},
+                            "enums": _ENUMS,
                             "unknown_fields": {"enum": ["reject", "ignore"]},
                         },
                     },
@@ -154,7 +156,6 @@ SCHEMA: dict[str, Any] = {
         },
         "archive": {
             "type": "object",
-            "additionalProperties": False,
             "required": ["name", "wrapper", "paths"],
             "properties": {
                 "name": {"type": "string"},
@@ -312,7 +313,8 @@ def _route_use(root: Path, path: Path, task: dict[str, Any], module: dict[str, A
     api = url[url.index("/api/") :]
     route, _, query = api.partition("?")
     method = str(module.get("method", "GET")).upper()
-    query_names = sorted({part.split("=", 1)[0] for part in query.split("&") if part})
+    query_values = dict(part.partition("=")[::2] for part in query.split("&") if part)
+    query_names = sorted(query_values)
     body = _strip_lines(module.get("body"))
     fields: dict[str, Any] = {}
     if module.get("body_format") == "json" and isinstance(body, dict):
@@ -330,6 +332,7 @@ def _route_use(root: Path, path: Path, task: dict[str, Any], module: dict[str, A
             "method": method,
             "path": normalised,
             "query": query_names,
+            "query_values": query_values,
             "body": fields,
             "status": statuses,
             "authorized": any(h.lower() in ("authorization", "signoz-api-key") for h in headers),
@@ -637,7 +640,8 @@ def _check_route(use: Use, contract: dict[str, Any]) -> list[Violation]:
         return [Violation("route", use.item, use.where, f"{_version(contract)} {why}")]
     out = [
         Violation("route", use.item, use.where, reason)
-        for reason in _query_problems(d["query"], route, contract) + _body_problems(d["body"], route, contract)
+        for reason in _query_problems(d.get("query_values", dict.fromkeys(d["query"], "")), route, contract)
+        + _body_problems(d["body"], route, contract)
     ]
     out += [
         Violation(
@@ -658,27 +662,34 @@ def _check_route(use: Use, contract: dict[str, Any]) -> list[Violation]:
     return out
 
 
-def _query_problems(used: list[str], route: dict[str, Any], contract: dict[str, Any]) -> list[str]:
+def _query_problems(used: dict[str, str], route: dict[str, Any], contract: dict[str, Any]) -> list[str]:
     query = route.get("query") or {}
     allowed = set(query.get("required", [])) | set(query.get("optional", []))
     problems = [f"query parameter '{n}' is not in {_version(contract)}" for n in used if n not in allowed]
-    return problems + [f"required query parameter '{n}' is missing" for n in query.get("required", []) if n not in used]
+    problems += [f"required query parameter '{n}' is missing" for n in query.get("required", []) if n not in used]
+    return problems + _enum_problems("query parameter", used, query.get("enums") or {})
+
+
+def _enum_problems(what: str, used: dict[str, Any], enums: dict[str, list[Any]]) -> list[str]:
+    """Literal values (no Jinja) outside the contract's enumeration; templated values are left to the fixtures."""
+    return [
+        f"{what} '{name}' = {value!r} is not one of {enums[name]}"
+        for name, value in used.items()
+        if name in enums and isinstance(value, str) and "{{" not in value and value not in enums[name]
+    ]
 
 
 def _body_problems(used: dict[str, Any], route: dict[str, Any], contract: dict[str, Any]) -> list[str]:
     body = route.get("body")
     if body is None:
         return [f"{_version(contract)} takes no body"] if used else []
-    problems = []
     allowed = set(body.get("required", [])) | set(body.get("optional", []))
     effect = "ignores" if body.get("unknown_fields") == "ignore" else "rejects"
-    for name, value in used.items():
-        if name not in allowed:
-            problems.append(f"body field '{name}' is not in {_version(contract)} (upstream {effect} it)")
-        enum = (body.get("enums") or {}).get(name)
-        if enum is not None and isinstance(value, str) and "{{" not in value and value not in enum:
-            problems.append(f"body field '{name}' = {value!r} is not one of {enum}")
-    return problems + [f"required body field '{n}' is missing" for n in body.get("required", []) if n not in used]
+    problems = [
+        f"body field '{n}' is not in {_version(contract)} (upstream {effect} it)" for n in used if n not in allowed
+    ]
+    problems += [f"required body field '{n}' is missing" for n in body.get("required", []) if n not in used]
+    return problems + _enum_problems("body field", used, body.get("enums") or {})
 
 
 def _check_env(use: Use, contract: dict[str, Any]) -> list[Violation]:

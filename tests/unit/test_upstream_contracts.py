@@ -70,7 +70,10 @@ def test_schema_accepts_a_good_contract():
         (lambda c: c.pop("tag"), "'tag' is a required property"),
         (lambda c: c.pop("repository"), "'repository' is a required property"),
         (lambda c: c["routes"][0].update(method="FETCH"), "'FETCH' is not one of"),
-        (lambda c: c["routes"][0]["body"].update(unknown="x"), "Additional properties are not allowed"),
+        (lambda c: c["routes"][0]["body"].update(optinal=["x"]), "Additional properties are not allowed"),
+        (lambda c: c["routes"][0].update(query={"requird": ["x"]}), "Additional properties are not allowed"),
+        (lambda c: c["routes"][0].update(status=[]), "should be non-empty"),
+        (lambda c: c.update(component="grafana"), "'grafana' is not one of"),
     ],
 )
 def test_schema_refuses(breakage, message):
@@ -78,6 +81,15 @@ def test_schema_refuses(breakage, message):
     breakage(contract)
     errors = contracts.validate_contract(contract, "x.yml")
     assert any(message in e for e in errors), errors
+
+
+def test_schema_allows_informational_keys_in_entries():
+    """A note on an entry (a policy, a condition) does not break the schema; its cite is still required."""
+    contract = copy.deepcopy(GOOD)
+    contract["env"][0]["required_when"] = "always"
+    contract["commit"] = "a8f6b81"
+    contract["routes"][0]["repository"], contract["routes"][0]["commit"] = "ClickHouse/ClickHouse", "0123abc"
+    assert contracts.validate_contract(contract) == []
 
 
 def test_file_name_must_match_component_and_version(tmp_path):
@@ -403,7 +415,8 @@ def _route_use(**details: Any) -> Use:
     base = {
         "method": "POST",
         "path": "/api/v1/invite",
-        "query": [],
+        "query": ["type"],
+        "query_values": {"type": "{{ t }}"},
         "body": {"email": "x"},
         "status": [],
         "authorized": True,
@@ -419,6 +432,8 @@ def _route_use(**details: Any) -> Use:
         ({"body": {"email": "x", "role": "OWNER"}}, "body field 'role' = 'OWNER' is not one of"),
         ({"body": {"email": "x", "extra": 1}}, "body field 'extra' is not in signoz 9.9.9 (upstream rejects it)"),
         ({"status": [200]}, "expects status 200; signoz 9.9.9 answers [201]"),
+        ({"query": ["type"], "query_values": {"type": "spans"}}, "query parameter 'type' = 'spans' is not one of"),
+        ({"query": ["kind"], "query_values": {"kind": "x"}}, "query parameter 'kind' is not in signoz 9.9.9"),
         ({"authorized": False}, "needs auth 'admin'"),
         ({"path": "/api/v1/invite/{id}"}, "has no such route"),
     ],
@@ -427,6 +442,7 @@ def test_route_rules(details, reason):
     contract = copy.deepcopy(GOOD)
     contract["routes"][0]["body"]["optional"] = ["name", "role"]
     contract["routes"][0]["body"]["enums"] = {"role": ["ADMIN", "EDITOR", "VIEWER"]}
+    contract["routes"][0]["query"] = {"optional": ["type"], "enums": {"type": ["traces", "metrics", "logs"]}}
     assert contracts.compare([_route_use()], {"signoz": contract}) == []
     violations = contracts.compare([_route_use(**details)], {"signoz": contract})
     assert any(reason in v.reason for v in violations), violations

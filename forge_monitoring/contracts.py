@@ -213,8 +213,11 @@ def load_contract(path: Path) -> dict[str, Any]:
     """One contract file, validated; ValueError listing every schema error, or a name/content mismatch."""
     data = yaml.safe_load(path.read_text())
     errors = validate_contract(data, path.name)
-    if not errors and path.name != f"{data['component']}-{data['version']}.yml":
-        errors.append(f"{path.name}: file name must be {data['component']}-{data['version']}.yml")
+    if not errors:
+        version = str(data["version"])
+        names = {f"{data['component']}-{v}.yml" for v in (version, ".".join(version.split(".")[:3]))}
+        if path.name not in names:
+            errors.append(f"{path.name}: file name must be {' or '.join(sorted(names))}")
     if errors:
         raise ValueError("\n".join(errors))
     return data
@@ -598,6 +601,10 @@ def compare(
             uncovered.setdefault(use.component, []).append(use)
             continue
         out += _CHECKS[use.kind](use, contract)
+    for component, contract in contracts.items():
+        mine = [u for u in uses if u.component == component]
+        if mine:
+            out += _missing_required(mine, contract)
     for component, missing in uncovered.items():
         items = ", ".join(sorted({f"{u.kind} {u.item}" for u in missing}))
         out.append(
@@ -621,6 +628,37 @@ def compare(
                     "versions.yml",
                     f"strip_components {amount} but the archive {archive['name']} has wrapper "
                     f"{archive.get('wrapper')!r}",
+                )
+            )
+    return out
+
+
+def _missing_required(uses: list[Use], contract: dict[str, Any]) -> list[Violation]:
+    """What the contract marks ``required: true`` and the roles never set: an env var (always), a collector config
+    key (when the roles configure its component)."""
+    out = []
+    env = {u.item for u in uses if u.kind == "env"}
+    for entry in contract.get("env", []):
+        if entry.get("required") is True and entry["name"] not in env:
+            out.append(
+                Violation(
+                    "env", entry["name"], "roles/", f"required by {_version(contract)} ({entry['cite']}), never set"
+                )
+            )
+    components = {u.item: u.where for u in uses if u.kind == "component"}
+    keys = {u.item for u in uses if u.kind == "config_key"}
+    for entry in contract.get("config_keys", []):
+        key = entry["key"]
+        component = ".".join(key.split(".")[:2])
+        if entry.get("required") is not True or key.split(".")[0] not in COMPONENT_KINDS:
+            continue
+        if component in components and not any(k == key or k.startswith(key + ".") for k in keys):
+            out.append(
+                Violation(
+                    "config_key",
+                    key,
+                    components[component],
+                    f"required by {_version(contract)} ({entry['cite']}) when {component} is configured, not set",
                 )
             )
     return out

@@ -387,6 +387,56 @@ def test_wrapper_and_strip_components_must_agree(tree, synthetic):
     assert "strip_components 0" in violation.reason
 
 
+def test_required_env_var_never_set_is_reported(tree, synthetic):
+    """Issue 15 item 2 as a contract would state it: a setting upstream needs that the roles never set."""
+    required = copy.deepcopy(synthetic)
+    name = "SIGNOZ_PROMETHEUS_ACTIVE__QUERY__TRACKER_PATH"
+    required["signoz"]["env"].append({"name": name, "required": True, "cite": "pkg/prometheus/config.go:40"})
+    write_contracts(tree, required)
+    (violation,) = _only(contracts.check(tree), "env")
+    assert violation.item == name
+    assert "required by signoz 0.129.0 (pkg/prometheus/config.go:40), never set" in violation.reason
+    _append(tree / "roles" / "signoz" / "templates" / "signoz.env.j2", f"{name}=/var/lib/signoz\n")
+    assert contracts.check(tree) == []
+
+
+def test_required_collector_key_is_reported_only_for_a_configured_component(tree, synthetic):
+    """Issue 15 item 6 as a contract would state it: metadataexporter without enabled."""
+    required = copy.deepcopy(synthetic)
+    required["signoz-otel-collector"]["config_keys"] += [
+        {
+            "key": "exporters.metadataexporter.enabled",
+            "required": True,
+            "cite": "exporter/metadataexporter/config.go:9",
+        },
+        {"key": "processors.signozspanmetrics.metrics_exporter", "required": True, "cite": "processor/x/config.go:1"},
+    ]
+    write_contracts(tree, required)
+    (violation,) = _only(contracts.check(tree), "config_key")
+    assert violation.item == "exporters.metadataexporter.enabled"
+    assert violation.where.startswith("roles/signoz_ingest/vars/main.yml:")
+    ingest_vars = tree / "roles" / "signoz_ingest" / "vars" / "main.yml"
+    _edit(
+        ingest_vars,
+        "      cache:\n        provider: in_memory\n",
+        "      enabled: true\n      cache:\n        provider: in_memory\n",
+    )
+    assert contracts.check(tree) == []
+
+
+def test_four_part_clickhouse_build_finds_its_three_part_contract(tmp_path):
+    contract = {
+        "component": "clickhouse",
+        "version": "25.12.5.44",
+        "repository": "ClickHouse/ClickHouse",
+        "tag": "v25.12.5.44-stable",
+    }
+    path = tmp_path / "clickhouse-25.12.5.yml"
+    path.write_text(yaml.safe_dump(contract))
+    assert contracts.contract_path(tmp_path, "clickhouse", "25.12.5.44") == path
+    assert contracts.load_contract(path)["version"] == "25.12.5.44"
+
+
 def test_pin_without_contract_is_reported(tree):
     _edit(tree / "versions.yml", 'version: "0.129.0"', 'version: "0.999.0"')
     violations = contracts.check(tree)

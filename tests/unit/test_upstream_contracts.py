@@ -83,6 +83,22 @@ def test_schema_refuses(breakage, message):
     assert any(message in e for e in errors), errors
 
 
+def test_plain_validator_without_jsonschema_checks_the_core():
+    """The fallback for a controller without jsonschema: the same verdict on the cite rules and the sections."""
+    assert contracts._validate_plain(GOOD, "x.yml") == []
+    for breakage, message in [
+        (lambda c: c["env"][0].pop("cite"), "env.0: 'cite' is a required property"),
+        (lambda c: c["routes"][0].update(cite="user.go"), "routes.0.cite: 'user.go' does not match"),
+        (lambda c: c.update(flags=[]), "unknown section 'flags'"),
+        (lambda c: c.pop("tag"), "'tag' is a required property"),
+        (lambda c: c.update(archive={"name": "a", "wrapper": None, "paths": [{"path": "bin/a"}]}), "archive.paths.0:"),
+    ]:
+        contract = copy.deepcopy(GOOD)
+        breakage(contract)
+        errors = contracts._validate_plain(contract, "x.yml")
+        assert any(message in e for e in errors), (message, errors)
+
+
 def test_schema_allows_informational_keys_in_entries():
     """A note on an entry (a policy, a condition) does not break the schema; its cite is still required."""
     contract = copy.deepcopy(GOOD)

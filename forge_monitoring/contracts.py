@@ -613,15 +613,13 @@ def compare(
         if mine:
             out += _missing_required(mine, contract)
     for component, missing in uncovered.items():
-        items = ", ".join(sorted({f"{u.kind} {u.item}" for u in missing}))
-        out.append(
-            Violation(
-                "contract",
-                component,
-                missing[0].where,
-                f"no contract loaded for {component}; {len(missing)} uses unchecked: {items}",
-            )
-        )
+        wheres: dict[tuple[str, str], list[str]] = {}
+        for use in missing:
+            wheres.setdefault((use.kind, use.item), []).append(use.where)
+        out += [
+            Violation(kind, item, ", ".join(places), f"unchecked: no contract loaded for {component}")
+            for (kind, item), places in wheres.items()
+        ]
     for component, amount in (strip or {}).items():
         archive = (contracts.get(component) or {}).get("archive")
         if archive is None:

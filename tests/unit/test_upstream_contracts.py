@@ -458,6 +458,11 @@ def test_pin_without_contract_is_reported(tree):
     violations = contracts.check(tree)
     assert ("pin", "signoz 0.999.0") in {(v.kind, v.item) for v in violations}
     assert any("no contract signoz-0.999.0.yml" in v.reason for v in violations)
+    # every use of the uncovered component is still listed, with where it is used
+    unchecked = {(v.kind, v.item): v.where for v in violations if "no contract loaded for signoz" in v.reason}
+    assert unchecked[("route", "POST /api/v2/users")].startswith("roles/signoz/tasks/users.yml:")
+    assert ("env", "SIGNOZ_WEB_ENABLED") in unchecked
+    assert not any("signoz-otel-collector" in v.reason for v in violations)
 
 
 def test_invalid_contract_is_reported(tree, synthetic):

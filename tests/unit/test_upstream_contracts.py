@@ -284,6 +284,22 @@ def test_planted_route_is_reported(tree):
     assert "has no such route" in violation.reason
 
 
+def test_signoz_url_that_is_not_literal_is_reported(tree):
+    """A loop over a variable hides the route from the extractor: reported, not passed over."""
+    line = _append(
+        tree / "roles" / "signoz" / "tasks" / "users.yml",
+        (
+            "- name: Planted read of routes from a variable\n"
+            "  ansible.builtin.uri:\n"
+            '    url: "{{ __signoz_api }}{{ item }}"\n'
+            '  loop: "{{ __signoz_planted_routes }}"\n'
+        ),
+    )
+    (violation,) = _only(contracts.check(tree), "route")
+    assert violation.item == "GET {id}"
+    assert violation.where == f"roles/signoz/tasks/users.yml:{line}"
+
+
 def test_planted_method_is_reported(tree, synthetic):
     """Issue 15 item 1: POST /api/v2/users against a version whose /api/v2/users answers GET only."""
     narrowed = copy.deepcopy(synthetic)

@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_COMPONENTS = ("signoz", "signoz-otel-collector", "histogram-quantile", "clickhouse")
 SECTIONS = ("routes", "env", "config_keys", "components", "cli", "archive", "clickhouse_rights", "runtime")
 COMPONENT_KINDS = ("receivers", "processors", "exporters", "extensions", "connectors")
-CITE = re.compile(r"^[^\s:]+:\d+(-\d+)?$")
+# one place `path:12`, a range `path:12-20`, several lines `path:12,30` or several places `a.go:1; b.go:2`
+CITE = re.compile(r"^[^\s:;]+:\d+(-\d+)?(,\d+(-\d+)?)*(; [^\s:;]+:\d+(-\d+)?(,\d+(-\d+)?)*)*$")
 
 # Variables that hold an artifact's version directory (/opt/<name>/<version>) in the roles, by artifact name.
 # A path written "{{ <var> }}/<path>" is a path inside that release archive (after strip_components).

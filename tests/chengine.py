@@ -102,7 +102,7 @@ def _backup_tool(session, argv, data):
         rc = tool.main(["clickhouse-backup-tool", *argv])
         printed = sys.stdout.text
     except SystemExit as exc:
-        return {"error": str(exc), "code": None, "statements": log}
+        return {**_error(exc), "statements": log}
     finally:
         sys.stdin, sys.stdout = stdin, out
     return {"rc": rc, "result": json.loads(printed.strip().splitlines()[-1]), "statements": log}

@@ -6,9 +6,9 @@ ZooKeeper (docs/testing.md, "Which engine proves what").
 
 chdb allows one open session (one config) per process, so each ``run`` starts one subprocess that opens
 ``Session("<data>?config-file=<config.xml>")`` and runs the given steps in order. A step is
-``{"sql": "..."}`` (run it, rows back as JSON), ``{"parse": "..."}`` (EXPLAIN AST only: statements that need a
-listener, users, ON CLUSTER or ZooKeeper), ``{"wait": "<sql>", "until": <json value>, "timeout": s}`` (poll a
-bounded time until the first row equals ``until``) or ``{"backup_tool": [argv...]}`` (the role's
+``{"sql": "..."}`` (run it, rows back as JSON), ``{"parse": "..."}`` (formatQuery only, nothing runs: statements
+that need a listener, users, ON CLUSTER or ZooKeeper), ``{"wait": "<sql>", "until": <json value>, "timeout": s}`` (poll
+a bounded time until the first row equals ``until``) or ``{"backup_tool": [argv...]}`` (the role's
 clickhouse-backup-tool run against this engine). A failing step does not stop the run: its ``error`` and
 ClickHouse ``code`` come back, so a test can require a refusal.
 """
@@ -132,8 +132,10 @@ def _step(session, step, data):
         out = session.query(step["sql"], "JSONEachRow").bytes().decode()
         return {"rows": [json.loads(line) for line in out.splitlines() if line.strip()]}
     if "parse" in step:
-        session.query("EXPLAIN AST " + step["parse"], "TabSeparated")
-        return {"rows": [], "parsed": True}
+        # formatQuery parses every statement kind (EXPLAIN AST does not take BACKUP/RESTORE) and runs nothing
+        quoted = step["parse"].replace("\\", "\\\\").replace("'", "\\'")
+        out = session.query(f"SELECT formatQuery('{quoted}')", "TabSeparated").bytes().decode()
+        return {"rows": [], "parsed": bool(out.strip())}
     if "wait" in step:
         deadline = time.monotonic() + float(step.get("timeout", 30))
         while True:
@@ -175,3 +177,91 @@ def _main():
 
 if __name__ == "__main__":
     _main()
+
+
+# --- the SQL the toolkit sends, found in the repository (so a new statement is picked up) ---------------------
+
+SQL_START = re.compile(r"^\s*(SELECT|INSERT|ALTER|CREATE|DROP|BACKUP|RESTORE|OPTIMIZE|SYSTEM|SHOW|TRUNCATE)\b", re.I)
+
+
+def _tasks(node):
+    """Every task dict in a task or play list, through block/rescue/always and plays' tasks."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _tasks(item)
+    elif isinstance(node, dict):
+        yield node
+        for key in ("block", "rescue", "always", "tasks", "pre_tasks", "post_tasks", "handlers"):
+            if isinstance(node.get(key), list):
+                yield from _tasks(node[key])
+
+
+def uri_statements(root=ROOT):
+    """[(file:task name, sql template)] for every ansible uri call to ClickHouse under roles/ and playbooks/.
+
+    The SQL is the POST body, or the url's ``query=`` parameter. Templates stay Jinja: render them with
+    ``render``.
+    """
+    import urllib.parse  # noqa: PLC0415
+
+    import yaml  # noqa: PLC0415
+
+    found = []
+    files = sorted(
+        [*root.glob("roles/*/tasks/*.yml"), *root.glob("roles/*/handlers/*.yml"), *root.glob("playbooks/*.yml")]
+    )
+    for path in files:
+        for task in _tasks(yaml.safe_load(path.read_text()) or []):
+            args = task.get("ansible.builtin.uri") or task.get("uri")
+            if not isinstance(args, dict) or "clickhouse" not in str(args.get("url", "")):
+                continue
+            where = f"{path.relative_to(root)}:{task.get('name', '?')}"
+            body = args.get("body")
+            if isinstance(body, str) and SQL_START.match(body):
+                found.append((where, body.strip()))
+            url = str(args["url"])
+            if "query=" in url:
+                found.append((where, urllib.parse.unquote_plus(url.split("query=", 1)[1].split("&", 1)[0])))
+    return found
+
+
+def render(template, values):
+    """Render a statement's Jinja with test values; an unknown variable fails (add its test value)."""
+    import jinja2  # noqa: PLC0415
+
+    return jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(template).render(values)
+
+
+def tool_statements(values):
+    """[(line, regex, example)] for every literal SQL the backup tool passes to client.query / client.rows.
+
+    regex matches the statements that line sends (to find them among the statements a real run sent);
+    example is the statement with test ``values`` (keyed by the source text of each {...} field) put in, for a
+    parse-only check of the statements a 26.x run does not send (the 18.x FREEZE path, replica waits).
+    """
+    import ast  # noqa: PLC0415
+
+    tree = ast.parse(BACKUP_TOOL.read_text())
+    out = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr not in ("query", "rows") or not node.args:
+            continue
+        arg = node.args[0]
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+            out.append((node.lineno, re.escape(arg.value) + r"( FORMAT JSON)?", arg.value))
+        elif isinstance(arg, ast.JoinedStr):
+            regex, example = "", ""
+            for part in arg.values:
+                if isinstance(part, ast.Constant):
+                    regex += re.escape(part.value)
+                    example += part.value
+                else:
+                    source = ast.unparse(part.value)
+                    if source not in values:
+                        raise KeyError(f"clickhouse-backup-tool line {node.lineno}: no test value for {{{source}}}")
+                    regex += ".+?"
+                    example += values[source]
+            out.append((node.lineno, regex + r"( FORMAT JSON)?", example))
+    return out

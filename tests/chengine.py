@@ -130,7 +130,11 @@ class _Capture:
 def _step(session, step, data):
     if "sql" in step:
         out = session.query(step["sql"], "JSONEachRow").bytes().decode()
-        return {"rows": [json.loads(line) for line in out.splitlines() if line.strip()]}
+        lines = [line for line in out.splitlines() if line.strip()]
+        try:
+            return {"rows": [json.loads(line) for line in lines]}
+        except json.JSONDecodeError:  # the statement's own FORMAT clause (e.g. TabSeparated) wins
+            return {"rows": [{"text": line} for line in lines]}
     if "parse" in step:
         # formatQuery parses every statement kind (EXPLAIN AST does not take BACKUP/RESTORE) and runs nothing
         quoted = step["parse"].replace("\\", "\\\\").replace("'", "\\'")

@@ -66,8 +66,10 @@ def test_signoz_user_reads_the_system_tables_the_migrator_and_signoz_need(render
     # 25.12: <grants> cannot be combined with allow_databases (UsersConfigParser), so `system` must be listed
     assert user.find("grants") is None
     needed = set()
-    for name in ("clickhouse-25.12.5.yml", _pinned_collector()["component"] + "-" + _pinned_collector()["version"]
-                 + ".yml"):
+    for name in (
+        "clickhouse-25.12.5.yml",
+        _pinned_collector()["component"] + "-" + _pinned_collector()["version"] + ".yml",
+    ):
         for right in _contract(name).get("clickhouse_rights", []):
             m = re.match(r"SELECT ON (\w+)\.(\w+)$", right["grant"])
             if m:
@@ -76,7 +78,12 @@ def test_signoz_user_reads_the_system_tables_the_migrator_and_signoz_need(render
     assert "system" in allowed, "system tables are not readable under select_from_system_db_requires_grant"
     # its own databases stay its only other ones (and they include the meter database the ingest writes)
     assert set(allowed) - {"system"} == {
-        "signoz_traces", "signoz_metrics", "signoz_logs", "signoz_metadata", "signoz_analytics", "signoz_meter"
+        "signoz_traces",
+        "signoz_metrics",
+        "signoz_logs",
+        "signoz_metadata",
+        "signoz_analytics",
+        "signoz_meter",
     }
     assert user.find("access_management") is None
 
@@ -117,7 +124,9 @@ def test_ingest_pipeline_has_upstreams_span_metrics_and_meter(rendered):
     spanmetrics = [p for p in cfg["processors"] if p.startswith("signozspanmetrics")]
     assert spanmetrics and spanmetrics[0] in pipes["traces"]["processors"]
     sm = cfg["processors"][spanmetrics[0]]
-    assert sm["metrics_exporter"] in cfg["exporters"] and sm["aggregation_temporality"] == "AGGREGATION_TEMPORALITY_DELTA"
+    assert (
+        sm["metrics_exporter"] in cfg["exporters"] and sm["aggregation_temporality"] == "AGGREGATION_TEMPORALITY_DELTA"
+    )
     assert "signozmeter" in cfg["connectors"]
     for signal in ("traces", "metrics", "logs"):
         assert {"metadataexporter", "signozmeter"} <= set(pipes[signal]["exporters"]), signal

@@ -104,6 +104,19 @@ def test_the_pinned_manifest_is_compatible():
     assert signoz_compat_problems(versions, fv["compatibility"]) == []
 
 
+def test_the_pinned_collector_has_a_contract_and_its_clickhouse_minimum_is_met():
+    """The collector pin (v0.144.7) is >= 0.144.6, so collector_min_clickhouse applies and the one ClickHouse pin
+    must meet it; the pin has its upstream contract (tests/contracts)."""
+    with open(ROOT / "versions.yml") as f:
+        fv = yaml.safe_load(f)["forge_versions"]
+    collector = fv["artifacts"]["signoz-otel-collector"]["version"]
+    assert (ROOT / "tests" / "contracts" / f"signoz-otel-collector-{collector}.yml").is_file()
+    rules = [r for r in fv["compatibility"]["collector_min_clickhouse"] if r["from"] == "0.144.6"]
+    assert rules and signoz_version_tuple(collector) >= signoz_version_tuple(rules[0]["from"])
+    low = {"signoz": "0.129.0", "collector": collector, "clickhouse": "25.5.6.14"}
+    assert any(f"collector {collector} needs clickhouse >= 25.12.5" in p for p in signoz_compat_problems(low, COMPAT))
+
+
 def test_versions_yml_pins_clickhouse_once():
     """One fact, one place: the installed package's version (apt clickhouse-server) is the one checked."""
     with open(ROOT / "versions.yml") as f:

@@ -149,3 +149,29 @@ def test_migrator_and_sync_check_dsns_carry_the_password(rendered):
     for name in ("ingest.env", "migrate.env"):
         dsn = rendered["env"][name]["SIGNOZ_OTEL_COLLECTOR_CLICKHOUSE_DSN"]
         assert _go_dsn_password(dsn) == [NASTY], name
+
+
+def test_the_collector_fixture_of_the_pinned_version_accepts_the_rendered_config(rendered, tmp_path):
+    """The fixture reads the same contract: the roles' config passes it (unknown keys would be refused)."""
+    import importlib.util
+    import os
+    import subprocess
+    import tarfile
+
+    spec = importlib.util.spec_from_file_location("fixture_build", ROOT / "molecule" / "fixtures" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    version = _pinned_collector()["version"] + "-fixture"
+    filename, data = build.build("signoz-otel-collector", version, build.VERSIONS["signoz-otel-collector"][version])
+    (tmp_path / filename).write_bytes(data)
+    with tarfile.open(tmp_path / filename) as t:
+        t.extractall(tmp_path, filter="data")
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(json.dumps(rendered["ingest"]))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGNOZ_")}
+    env |= rendered["env"]["ingest.env"] | {"SIGNOZ_FIXTURE_CHECK_CONFIG": "1"}
+    binary = tmp_path / "signoz-otel-collector_linux_amd64" / "bin" / "signoz-otel-collector"
+    proc = subprocess.run([sys.executable, str(binary), f"--config={cfg}"], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "configuration valid against the contract" in proc.stderr

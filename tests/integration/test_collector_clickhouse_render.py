@@ -2,9 +2,13 @@
 against the upstream contracts (tests/contracts/): the signoz user's rights on ClickHouse 25.12, the ingest
 pipeline of signoz-otel-collector, and DSNs that carry any password. Real ansible-playbook, no ClickHouse."""
 
+import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
+import tarfile
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
@@ -153,11 +157,6 @@ def test_migrator_and_sync_check_dsns_carry_the_password(rendered):
 
 def test_the_collector_fixture_of_the_pinned_version_accepts_the_rendered_config(rendered, tmp_path):
     """The fixture reads the same contract: the roles' config passes it (unknown keys would be refused)."""
-    import importlib.util
-    import os
-    import subprocess
-    import tarfile
-
     spec = importlib.util.spec_from_file_location("fixture_build", ROOT / "molecule" / "fixtures" / "build.py")
     build = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(build)

@@ -63,7 +63,7 @@ class StubClickHouse:
                 for table in deny:
                     if f"system.{table}" in sql:
                         code = 500
-                        body = f"Code: 497. DB::Exception: signoz: Not enough privileges. (ACCESS_DENIED) system.{table}"
+                        body = f"Code: 497. DB::Exception: Not enough privileges. (ACCESS_DENIED) system.{table}"
                 if "FROM system.distribution_queue" in sql:
                     code, body = 404, "Code: 60. DB::Exception: Table system.distribution_queue doesn't exist."
                 if "schema_migrations_v2" in sql and sql.startswith("SELECT"):
@@ -100,8 +100,11 @@ def config(**changes):
         "service": {
             "extensions": ["health_check"],
             "pipelines": {
-                "logs": {"receivers": ["otlp"], "processors": ["batch"],
-                         "exporters": ["clickhouselogsexporter", "metadataexporter"]}  # fmt: skip
+                "logs": {
+                    "receivers": ["otlp"],
+                    "processors": ["batch"],
+                    "exporters": ["clickhouselogsexporter", "metadataexporter"],
+                }  # fmt: skip
             },
         },
     }

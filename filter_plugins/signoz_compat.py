@@ -119,11 +119,18 @@ def _hostvar(hv, key, default):
     return default if value is None or type(value).__name__.endswith("Undefined") else value
 
 
+def _pinned_clickhouse(forge_versions):
+    """The one ClickHouse pin of versions.yml: the clickhouse-server package (four parts; three are compared)."""
+    apt = forge_versions.get("apt")
+    return apt.get("clickhouse-server") if isinstance(apt, dict) else None
+
+
 def signoz_compat_inventory_problems(hostvars, groups, forge_versions):
     """The pinned version set (versions.yml) checked for every SigNoz host, on the controller (preflight.yml).
 
     Per host: the pinned signoz and signoz-otel-collector versions, the host's ClickHouse version
-    (signoz_clickhouse_version, else forge_versions.clickhouse), and the ClickHouse minimums skipped when
+    (signoz_clickhouse_version, else the pinned package forge_versions.apt['clickhouse-server'], compared by its
+    major.minor.patch), and the ClickHouse minimums skipped when
     forge_substitutes lists clickhouse (lab substitute). Upgrade paths need the running version: roles/signoz
     preflight checks them on the host. Returns sentences prefixed with the host name ([] = compatible).
     """
@@ -140,10 +147,12 @@ def signoz_compat_inventory_problems(hostvars, groups, forge_versions):
         versions = {
             "signoz": artifacts["signoz"]["version"],
             "collector": artifacts["signoz-otel-collector"]["version"],
-            "clickhouse": _hostvar(hv, "signoz_clickhouse_version", forge_versions.get("clickhouse")),
+            "clickhouse": _hostvar(hv, "signoz_clickhouse_version", _pinned_clickhouse(forge_versions)),
         }
-        if versions["clickhouse"] is None:
-            problems.append(f"{host}: no ClickHouse version (forge_versions.clickhouse or signoz_clickhouse_version)")
+        if versions["clickhouse"] in (None, ""):
+            problems.append(
+                f"{host}: no ClickHouse version (forge_versions.apt['clickhouse-server'] or signoz_clickhouse_version)"
+            )
             continue
         skip = ["clickhouse"] if isinstance(subs, dict) and "clickhouse" in subs else []
         found = signoz_compat_problems(versions, forge_versions.get("compatibility") or {}, skip=skip)

@@ -34,7 +34,7 @@ def test_registered():
 def fv(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
     return {
         "artifacts": {"signoz": {"version": signoz}, "signoz-otel-collector": {"version": collector}},
-        "clickhouse": clickhouse,
+        "apt": {"clickhouse-server": clickhouse},
         "compatibility": COMPAT,
     }
 
@@ -77,15 +77,19 @@ def test_inventory_invalid_manifest(bad):
 
 
 def test_inventory_without_signoz_pins_leaves_it_to_the_role():
-    pins = {"artifacts": {"signoz": {"version": "0.129.0"}}, "clickhouse": "1.0.0", "compatibility": COMPAT}
+    pins = {
+        "artifacts": {"signoz": {"version": "0.129.0"}},
+        "apt": {"clickhouse-server": "1.0.0"},
+        "compatibility": COMPAT,
+    }
     assert signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, pins) == []
 
 
 def test_inventory_without_a_clickhouse_version():
     pins = fv()
-    del pins["clickhouse"]
+    del pins["apt"]
     assert signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, pins) == [
-        "a: no ClickHouse version (forge_versions.clickhouse or signoz_clickhouse_version)"
+        "a: no ClickHouse version (forge_versions.apt['clickhouse-server'] or signoz_clickhouse_version)"
     ]
 
 
@@ -95,9 +99,40 @@ def test_the_pinned_manifest_is_compatible():
     versions = {
         "signoz": fv["artifacts"]["signoz"]["version"],
         "collector": fv["artifacts"]["signoz-otel-collector"]["version"],
-        "clickhouse": fv["clickhouse"],
+        "clickhouse": fv["apt"]["clickhouse-server"],
     }
     assert signoz_compat_problems(versions, fv["compatibility"]) == []
+
+
+def test_the_pinned_collector_has_a_contract_and_its_clickhouse_minimum_is_met():
+    """The collector pin (v0.144.7) is >= 0.144.6, so collector_min_clickhouse applies and the one ClickHouse pin
+    must meet it; the pin has its upstream contract (tests/contracts)."""
+    with open(ROOT / "versions.yml") as f:
+        fv = yaml.safe_load(f)["forge_versions"]
+    collector = fv["artifacts"]["signoz-otel-collector"]["version"]
+    assert (ROOT / "tests" / "contracts" / f"signoz-otel-collector-{collector}.yml").is_file()
+    rules = [r for r in fv["compatibility"]["collector_min_clickhouse"] if r["from"] == "0.144.6"]
+    assert rules and signoz_version_tuple(collector) >= signoz_version_tuple(rules[0]["from"])
+    low = {"signoz": "0.129.0", "collector": collector, "clickhouse": "25.5.6.14"}
+    assert any(f"collector {collector} needs clickhouse >= 25.12.5" in p for p in signoz_compat_problems(low, COMPAT))
+
+
+def test_versions_yml_pins_clickhouse_once():
+    """One fact, one place: the installed package's version (apt clickhouse-server) is the one checked."""
+    with open(ROOT / "versions.yml") as f:
+        fv = yaml.safe_load(f)["forge_versions"]
+    assert "clickhouse" not in fv, "forge_versions.clickhouse duplicates forge_versions.apt['clickhouse-server']"
+    ch = fv["apt"]["clickhouse-server"]
+    hosts = {"a": {}}
+    assert signoz_compat_inventory_problems(hosts, {"signoz": ["a"]}, fv) == []
+    # the inventory check reads the apt pin: an older package is refused, by its major.minor.patch
+    old = {**fv, "apt": {**fv["apt"], "clickhouse-server": "24.8.1.5"}}
+    assert any(
+        "the manifest has clickhouse 24.8.1.5" in p
+        for p in signoz_compat_inventory_problems(hosts, {"signoz": ["a"]}, old)
+    )
+    defaults = yaml.safe_load((ROOT / "roles" / "signoz" / "defaults" / "main.yml").read_text())
+    assert "forge_versions.apt['clickhouse-server']" in defaults["signoz_clickhouse_version"], ch
 
 
 def test_compatible_set_and_fixture_suffix():

@@ -118,7 +118,7 @@ def test_storage_policy_and_prometheus_are_rendered(host):
 def test_histogram_quantile_udf_fixture_installed_through_the_artifact_role(host):
     link = host.file("/var/lib/clickhouse/user_scripts/histogramQuantile")
     assert link.is_symlink
-    assert link.linked_to == "/opt/histogram-quantile/0.0.1/bin/histogram-quantile"
+    assert link.linked_to == "/opt/histogram-quantile/0.0.1/histogram-quantile"
     assert host.file("/opt/histogram-quantile/current").linked_to == "/opt/histogram-quantile/0.0.1"
     out = host.check_output(
         'echo \'"[1,2,4,inf]","[10,20,40,40]",0.5\' | runuser -u clickhouse -- '

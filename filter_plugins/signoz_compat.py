@@ -130,8 +130,8 @@ def signoz_compat_inventory_problems(hostvars, groups, forge_versions):
 
     Per host: the pinned signoz and signoz-otel-collector versions, the host's ClickHouse version
     (signoz_clickhouse_version, else the pinned package forge_versions.apt['clickhouse-server'], compared by its
-    major.minor.patch), and the ClickHouse minimums skipped when
-    forge_substitutes lists clickhouse (lab substitute). Upgrade paths need the running version: roles/signoz
+    major.minor.patch), and the ClickHouse minimums skipped when forge_substitutes lists clickhouse in the lab
+    (forge_env: lab; never elsewhere). Upgrade paths need the running version: roles/signoz
     preflight checks them on the host. Returns sentences prefixed with the host name ([] = compatible).
     """
     if not isinstance(forge_versions, dict) or not isinstance(forge_versions.get("artifacts"), dict):
@@ -154,7 +154,9 @@ def signoz_compat_inventory_problems(hostvars, groups, forge_versions):
                 f"{host}: no ClickHouse version (forge_versions.apt['clickhouse-server'] or signoz_clickhouse_version)"
             )
             continue
-        skip = ["clickhouse"] if isinstance(subs, dict) and "clickhouse" in subs else []
+        # the lab's substitute skips the ClickHouse minimums; outside the lab nothing does (forge_env: lab only)
+        lab = _hostvar(hv, "forge_env", None) == "lab"
+        skip = ["clickhouse"] if lab and isinstance(subs, dict) and "clickhouse" in subs else []
         found = signoz_compat_problems(versions, forge_versions.get("compatibility") or {}, skip=skip)
         problems += [f"{host}: {p}" for p in found]
     return problems

@@ -115,3 +115,25 @@ def test_incompatible_version_combination_is_refused(tmp_path):
     assert "The pinned versions cannot run together:" in flat
     assert "vms-1.example.internal: signoz 0.129.0 needs clickhouse >= 25.5.6" in flat
     assert _recap_hosts(out) == ["localhost"]
+
+
+def test_a_production_cache_holding_fixtures_is_refused(tmp_path):
+    """roles/artifact preflight: a production run refuses a controller cache that holds a fixture, found by its
+    version directory or by its lock file's sha256 (a fixture build's, pinned in inventories/lab)."""
+    lab = (ROOT / "inventories/lab/group_vars/all/signoz-fixtures.yml").read_text()
+    fixture_sha = re.search(r'"0\.129\.0-fixture": ([0-9a-f]{64})', lab).group(1)
+    cache = tmp_path / "cache"
+    planted = cache / "signoz-otel-collector" / "0.144.5-fixture" / "amd64" / "signoz-otel-collector_linux_amd64.tar.gz"
+    planted.parent.mkdir(parents=True)
+    planted.write_bytes(b"a fixture left behind by an old build")
+    lock = {"artifacts": [{"name": "signoz", "version": "0.129.0", "arch": "amd64", "file": "signoz_linux_amd64.tar.gz",
+                           "url": "https://github.com/SigNoz/signoz/releases/download/v0.129.0/signoz_linux_amd64.tar.gz",
+                           "sha256": fixture_sha}]}  # fmt: skip
+    (cache / "artifacts.lock.yml").write_text(json.dumps(lock))
+    rc, out = _preflight(production_with_cold_volume(tmp_path), "-e", f"artifact_cache_dir={cache}")
+    flat = " ".join(out.split())
+    assert rc != 0
+    assert "The controller cache holds fixtures; production installs upstream releases only:" in flat
+    assert f"{cache}/signoz/0.129.0/amd64/signoz_linux_amd64.tar.gz is a fixture (sha256 {fixture_sha}" in flat
+    assert f"{planted} is a fixture (version directory '0.144.5-fixture')" in flat
+    assert _recap_hosts(out) == ["localhost"]

@@ -39,6 +39,21 @@ def hosts_without(group):
     return {"hosts.yml": data}
 
 
+VERSIONS = yaml.safe_load((ROOT / "versions.yml").read_text())["forge_versions"]
+# the lab's SigNoz fixture release (inventories/lab), as an operator would copy it
+LAB_PINS = yaml.safe_load((ROOT / "inventories/lab/group_vars/all/signoz-fixtures.yml").read_text())
+FIXTURE_SHA = LAB_PINS["lab_fixture_sha256"]["signoz"]["0.129.0-fixture"]
+FIXTURE_URL = "https://fixtures.invalid/signoz/{version}/signoz_linux_amd64.tar.gz"
+
+
+def signoz_release(version=None, **amd64):
+    """The whole manifest of versions.yml with the signoz entry's version and amd64 fields changed."""
+    signoz = VERSIONS["artifacts"]["signoz"]
+    arch = {**signoz["arch"], "amd64": {**signoz["arch"]["amd64"], **amd64}}
+    arch["amd64"] = {k: v for k, v in arch["amd64"].items() if v is not None}
+    return {**VERSIONS["artifacts"], "signoz": {**signoz, "version": version or signoz["version"], "arch": arch}}
+
+
 ALERT = {"name": "Ghost", "condition": "ghost_metric > 1", "severity": "warning", "channels": ["slack"]}
 CASES = {
     # the inventory's shape
@@ -58,6 +73,64 @@ CASES = {
     "substitute in production": (
         host(VMS, forge_substitutes={"signoz": {"kind": "fixture", "what": "test"}}),
         [f"{VMS}: forge_substitutes lists signoz; production inventories never substitute"],
+    ),
+    # upstream only: fixtures and substitutes, declared or not (forge_monitoring/provenance.py)
+    "the lab's SigNoz fixture release copied into production": (
+        allvars(
+            artifact_manifest=signoz_release("0.129.0-fixture", url=FIXTURE_URL, sha256=FIXTURE_SHA, checksum_url=None)
+        ),
+        [
+            f"{VMS}: artifact_manifest.signoz.version is '0.129.0-fixture', a fixture's version; expected the "
+            "upstream release pinned in versions.yml (signoz 0.129.0)",
+            f"{VMS}: artifact_manifest.signoz.arch.amd64.url is '{FIXTURE_URL}' (host fixtures.invalid is a "
+            "test-only name); expected the upstream release URL",
+            f"{VMS}: artifact_manifest.signoz.arch.amd64.sha256 is {FIXTURE_SHA}, the sha256 of a fixture build",
+        ],
+    ),
+    "a fixture build's sha256 under the upstream version": (
+        allvars(artifact_manifest=signoz_release(sha256=FIXTURE_SHA, checksum_url=None)),
+        [f"{VMS}: artifact_manifest.signoz.arch.amd64.sha256 is {FIXTURE_SHA}, the sha256 of a fixture build"],
+    ),
+    "a release from a checkout's molecule fixtures": (
+        allvars(artifact_manifest=signoz_release(url="file:///home/ops/forge/molecule/fixtures/signoz.tar.gz")),
+        [
+            f"{VMS}: artifact_manifest.signoz.arch.amd64.url is 'file:///home/ops/forge/molecule/fixtures/signoz.tar.gz'"
+            " (a file:// URL"
+        ],
+    ),
+    "the lab's ClickHouse 18.16 pin copied into production": (
+        host(VMS, clickhouse_version="18.16.1+ds-7.3+b2"),
+        [
+            f"{VMS}: clickhouse_version is '18.16.1+ds-7.3+b2' (ClickHouse 18.16.1); the pinned SigNoz needs "
+            "ClickHouse >= 25.5.6"
+        ],
+    ),
+    "a ClickHouse pin below the pinned SigNoz's minimum": (
+        host(VMS, clickhouse_version="24.8.14.39"),
+        [f"{VMS}: clickhouse_version is '24.8.14.39' (ClickHouse 24.8.14); the pinned SigNoz needs ClickHouse"],
+    ),
+    "a declared ClickHouse substitute in production": (
+        host(
+            VMS,
+            clickhouse_version="18.16.1+ds-7.3+b2",
+            forge_substitutes={"clickhouse": {"kind": "substitute", "what": "Debian 18.16"}},
+        ),
+        [
+            f"{VMS}: forge_substitutes lists clickhouse; production inventories never substitute",
+            f"{VMS}: clickhouse_version is '18.16.1+ds-7.3+b2'",
+        ],
+    ),
+    "version minimums skipped in production": (
+        allvars(signoz_compat_skip=["clickhouse"]),
+        [f"{VMS}: signoz_compat_skip is ['clickhouse']; the version minimums are skipped only in the lab"],
+    ),
+    "userspace WireGuard forced in production": (
+        host(DEV1, wireguard_userspace=True),
+        [f"{DEV1}: wireguard_userspace is True; userspace WireGuard (wireguard-go) is a substitute"],
+    ),
+    "the fixtures' cache as the product's": (
+        allvars(artifact_cache_dir="/srv/forge/.cache/fixtures/artifacts"),
+        ["controller: artifact_cache_dir is '/srv/forge/.cache/fixtures/artifacts', the fixtures' cache"],
     ),
     # types and ranges, through the roles' argument specs
     "port not an int": (

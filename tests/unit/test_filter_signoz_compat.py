@@ -60,10 +60,26 @@ def test_inventory_refuses_incompatible_pins():
 
 
 def test_inventory_substituted_clickhouse_skips_its_minimums_only():
-    hv = {"a": {"signoz_clickhouse_version": "18.16.1", "forge_substitutes": {"clickhouse": {"kind": "substitute"}}}}
+    sub = {"clickhouse": {"kind": "substitute"}}
+    hv = {"a": {"forge_env": "lab", "signoz_clickhouse_version": "18.16.1", "forge_substitutes": sub}}
     assert signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv()) == []
     out = signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv(signoz="0.143.0"))
     assert [p.split(" needs ")[1].split(" ")[0] for p in out] == ["collector"]
+
+
+@pytest.mark.parametrize("env", ["production", None, "staging"])
+def test_a_declared_substitute_skips_nothing_outside_the_lab(env):
+    hv = {
+        "a": {
+            "forge_env": env,
+            "signoz_clickhouse_version": "18.16.1",
+            "forge_substitutes": {"clickhouse": {"kind": "substitute"}},
+        }
+    }
+    out = signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv())
+    assert out == [
+        "a: signoz 0.129.0 needs clickhouse >= 25.5.6 (from signoz 0.94.0 on); the manifest has clickhouse 18.16.1"
+    ]
 
 
 def test_inventory_without_signoz_hosts_has_nothing_to_check():

@@ -5,6 +5,7 @@ import importlib.util
 import re
 import tarfile
 
+import pytest
 import yaml
 
 from tests.conftest import ROOT
@@ -62,3 +63,23 @@ def test_tarball_layout_follows_upstream_goreleaser(tmp_path):
     with tarfile.open(broken) as t:
         assert t.extractfile("signoz_linux_amd64/conf/fixture-fault").read() == b"health\n"
     assert all(re.search("fixture", v) for versions in build.VERSIONS.values() for v in versions)
+
+
+def test_fixtures_never_go_to_the_product_cache(tmp_path, monkeypatch):
+    """The fixtures' own cache (.cache/fixtures/artifacts); the product's (.cache/artifacts, FORGE_ARTIFACT_CACHE)
+    is refused, and the test inventories point roles/artifact at the fixtures' cache."""
+    monkeypatch.delenv("FORGE_ARTIFACT_CACHE", raising=False)
+    assert str(ROOT / ".cache" / "fixtures" / "artifacts") == build.FIXTURE_CACHE
+    out = ["--out", str(tmp_path / "o")]
+    with pytest.raises(SystemExit, match="is the product's artifact cache"):
+        build.main([*out, "--cache", str(ROOT / ".cache" / "artifacts")])
+    monkeypatch.setenv("FORGE_ARTIFACT_CACHE", str(tmp_path / "product"))
+    with pytest.raises(SystemExit, match="is the product's artifact cache"):
+        build.main([*out, "--cache", str(tmp_path / "product")])
+    assert not (tmp_path / "o").exists()  # refused before anything is written
+    mol = yaml.safe_load((ROOT / "molecule" / "default" / "molecule.yml").read_text())
+    assert mol["provisioner"]["inventory"]["group_vars"]["all"]["artifact_cache_dir"].endswith(
+        "/.cache/fixtures/artifacts"
+    )
+    lab = yaml.safe_load((ROOT / "inventories" / "lab" / "group_vars" / "all" / "lab.yml").read_text())
+    assert lab["artifact_cache_dir"].endswith("/.cache/fixtures/artifacts")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlencode
 
 from ansible.errors import AnsibleFilterError
 
@@ -248,11 +247,6 @@ def signoz_ttl_todo(results):
     return todo
 
 
-def signoz_ttl_query(req):
-    """The query string of POST /api/v1/settings/ttl for one request of signoz_ttl_requests."""
-    return urlencode({k: req[k] for k in ("type", "duration", "coldStorage", "toColdDuration") if k in req})
-
-
 class FilterModule:
     def filters(self):
         return {
@@ -262,5 +256,4 @@ class FilterModule:
             "signoz_password_problems": signoz_password_problems,
             "signoz_ttl_requests": signoz_ttl_requests,
             "signoz_ttl_todo": signoz_ttl_todo,
-            "signoz_ttl_query": signoz_ttl_query,
         }

@@ -11,7 +11,6 @@ from signoz_compat import (
     signoz_compat_problems,
     signoz_invite_api,
     signoz_password_problems,
-    signoz_ttl_query,
     signoz_ttl_requests,
     signoz_ttl_todo,
     signoz_version_tuple,
@@ -263,12 +262,19 @@ PLAN = {
 def test_ttl_requests_from_the_plan_fit_the_contract():
     reqs = signoz_ttl_requests(PLAN, "cold")
     assert [r["type"] for r in reqs] == ["traces", "metrics", "logs"]
-    assert signoz_ttl_query(reqs[0]) == "type=traces&duration=4392h&coldStorage=cold&toColdDuration=720h"
-    assert signoz_ttl_query(reqs[2]) == "type=logs&duration=8760h"
+    assert reqs[0] == {
+        "type": "traces",
+        "duration": "4392h",
+        "coldStorage": "cold",
+        "toColdDuration": "720h",
+        "hours": 4392,
+        "move_hours": 720,
+    }
+    assert reqs[2] == {"type": "logs", "duration": "8760h", "hours": 8760, "move_hours": 0}
     for version in ("0.129.0", "0.138.0"):
         q = _routes(version)[("POST", "/api/v1/settings/ttl")]["query"]
         for r in reqs:
-            keys = set(signoz_ttl_query(r).replace("&", "=").split("=")[::2])
+            keys = set(r) & {"type", "duration", "coldStorage", "toColdDuration"}
             assert set(q["required"]) <= keys <= set(q["required"]) | set(q["optional"])
             assert r["type"] in q["enums"]["type"]
     assert signoz_ttl_requests({}, "cold") == []

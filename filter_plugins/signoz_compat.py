@@ -8,6 +8,7 @@ only X.Y.Z is compared.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from ansible.errors import AnsibleFilterError
 
@@ -162,9 +163,108 @@ def signoz_compat_inventory_problems(hostvars, groups, forge_versions):
     return problems
 
 
+# ---- The SigNoz API the role calls, per version (tests/contracts/signoz-<version>.yml) ---------------------------
+# POST /api/v2/users (invite with userRoles) came in v0.130.0; before it, POST /api/v1/invite with a role name.
+INVITE_V2_FROM = (0, 130, 0)
+TTL_SIGNALS = ("traces", "metrics", "logs")
+# upstream types.IsPasswordValid (pkg/types/factor_password.go:18-19,162-199 at v0.129.0 and v0.138.0)
+PASSWORD_SYMBOLS = frozenset('~!@#$%^&*()_+`-={}|[]\\:"<>?,./')
+PASSWORD_MIN_BYTES = 12
+
+
+def signoz_invite_api(version):
+    """'v1_invite' (POST /api/v1/invite) below SigNoz 0.130.0, else 'v2_users' (POST /api/v2/users)."""
+    return "v2_users" if signoz_version_tuple(version, "signoz version") >= INVITE_V2_FROM else "v1_invite"
+
+
+def signoz_password_problems(password):
+    """What upstream's password policy (types.IsPasswordValid) finds wrong with ``password`` ([] = valid).
+
+    Go's rules exactly: length in bytes >= 12; at least one upper-case letter (Unicode Lu), one lower-case (Ll),
+    one number (N*) and one symbol of PASSWORD_SYMBOLS; no other character. The password itself is never named.
+    """
+    if not isinstance(password, str):
+        return ["it is not a string"]
+    cats = [unicodedata.category(c) for c in password]
+    problems = []
+    if len(password.encode()) < PASSWORD_MIN_BYTES:
+        problems.append(f"it is shorter than {PASSWORD_MIN_BYTES} bytes")
+    for want, test in (
+        ("an upper-case letter", lambda c, cat: cat == "Lu"),
+        ("a lower-case letter", lambda c, cat: cat == "Ll"),
+        ("a number", lambda c, cat: cat.startswith("N")),
+        ("a symbol of " + "".join(sorted(PASSWORD_SYMBOLS)), lambda c, cat: c in PASSWORD_SYMBOLS),
+    ):
+        if not any(test(c, cat) for c, cat in zip(password, cats, strict=True)):
+            problems.append(f"it lacks {want}")
+    bad = sum(
+        1
+        for c, cat in zip(password, cats, strict=True)
+        if not (cat.startswith("L") or cat.startswith("N") or c in PASSWORD_SYMBOLS)
+    )
+    if bad:
+        problems.append(f"it has {bad} character(s) that are neither letters, numbers nor upstream's symbols")
+    return problems
+
+
+def signoz_ttl_requests(plan, cold_volume="cold"):
+    """The POST /api/v1/settings/ttl query per signal from a forge_retention plan ({} = none).
+
+    [{type, duration, coldStorage?, toColdDuration?, hours, move_hours}] in TTL_SIGNALS order; durations are
+    Go durations in hours, as the plan's ttl_duration / move_to_cold_duration are.
+    """
+    if not plan:
+        return []
+    if not isinstance(plan, dict) or not isinstance(plan.get("signals"), dict):
+        raise AnsibleFilterError("signoz_ttl_requests: plan must be a forge_retention plan with signals")
+    out = []
+    for sig in TTL_SIGNALS:
+        s = plan["signals"].get(sig)
+        if not isinstance(s, dict) or not s.get("ttl_days"):
+            raise AnsibleFilterError(f"signoz_ttl_requests: the plan has no ttl_days for {sig}")
+        req = {
+            "type": sig,
+            "duration": f"{int(s['ttl_days']) * 24}h",
+            "hours": int(s["ttl_days"]) * 24,
+            "move_hours": 0,
+        }
+        move = s.get("move_to_cold_days")
+        if move:
+            if not cold_volume:
+                raise AnsibleFilterError("signoz_ttl_requests: the plan moves data to cold but no cold volume is named")
+            req.update(coldStorage=cold_volume, toColdDuration=f"{int(move) * 24}h", move_hours=int(move) * 24)
+        out.append(req)
+    return out
+
+
+def signoz_ttl_todo(results):
+    """From the GET /api/v1/settings/ttl results (registered loop over signoz_ttl_requests): the requests to POST.
+
+    A signal whose TTL change is still running (status pending) is left alone (upstream answers 409 "TTL is
+    already running"); one whose current hours (<type>_ttl_duration_hrs, <type>_move_ttl_duration_hrs, 0 when
+    absent) equal the request is left alone too (idempotent).
+    """
+    todo = []
+    for r in results or []:
+        req, cur = r["item"], r.get("json") or {}
+        if cur.get("status") == "pending":
+            continue
+        have = (
+            int(cur.get(f"{req['type']}_ttl_duration_hrs") or 0),
+            int(cur.get(f"{req['type']}_move_ttl_duration_hrs") or 0),
+        )
+        if have != (req["hours"], req["move_hours"]):
+            todo.append(req)
+    return todo
+
+
 class FilterModule:
     def filters(self):
         return {
             "signoz_compat_problems": signoz_compat_problems,
             "signoz_compat_inventory_problems": signoz_compat_inventory_problems,
+            "signoz_invite_api": signoz_invite_api,
+            "signoz_password_problems": signoz_password_problems,
+            "signoz_ttl_requests": signoz_ttl_requests,
+            "signoz_ttl_todo": signoz_ttl_todo,
         }

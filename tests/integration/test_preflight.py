@@ -113,7 +113,7 @@ def test_incompatible_version_combination_is_refused(tmp_path):
     flat = " ".join(out.split())
     assert rc != 0
     assert "The pinned versions cannot run together:" in flat
-    assert "vms-1.example.internal: signoz 0.129.0 needs clickhouse >= 25.5.6" in flat
+    assert "vms-1.example.internal: signoz 0.138.0 needs clickhouse >= 25.12.5" in flat
     assert _recap_hosts(out) == ["localhost"]
 
 

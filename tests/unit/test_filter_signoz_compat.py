@@ -9,6 +9,10 @@ from signoz_compat import (
     FilterModule,
     signoz_compat_inventory_problems,
     signoz_compat_problems,
+    signoz_invite_api,
+    signoz_password_problems,
+    signoz_ttl_requests,
+    signoz_ttl_todo,
     signoz_version_tuple,
 )
 
@@ -28,6 +32,8 @@ def v(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
 
 def test_registered():
     assert FilterModule().filters()["signoz_compat_problems"] is signoz_compat_problems
+    assert FilterModule().filters()["signoz_invite_api"] is signoz_invite_api
+    assert FilterModule().filters()["signoz_ttl_todo"] is signoz_ttl_todo
     assert FilterModule().filters()["signoz_compat_inventory_problems"] is signoz_compat_inventory_problems
 
 
@@ -228,3 +234,145 @@ def test_property_stops(old, new, stops):
 @given(ver)
 def test_property_version_roundtrip(t):
     assert signoz_version_tuple("v" + ".".join(map(str, t)) + "-fixture") == t
+
+
+# ---- the API per version, against the upstream contracts (tests/contracts/signoz-<version>.yml) --------------
+def _contract(version):
+    return yaml.safe_load((ROOT / "tests" / "contracts" / f"signoz-{version}.yml").read_text())
+
+
+def _routes(version):
+    return {(r["method"], r["path"]): r for r in _contract(version)["routes"]}
+
+
+@pytest.mark.parametrize(
+    ("version", "api"),
+    [
+        ("0.129.0", "v1_invite"),
+        ("0.129.1-fixture-broken", "v1_invite"),
+        ("0.130.0", "v2_users"),
+        ("0.138.0", "v2_users"),
+    ],
+)
+def test_invite_api_by_version(version, api):
+    assert signoz_invite_api(version) == api
+
+
+@pytest.mark.parametrize(
+    ("version", "route", "body"),
+    [
+        ("0.129.0", ("POST", "/api/v1/invite"), {"email", "name", "role", "frontendBaseUrl"}),
+        ("0.138.0", ("POST", "/api/v2/users"), {"email", "displayName", "frontendBaseUrl", "userRoles"}),
+    ],
+)
+def test_the_chosen_invite_route_is_the_one_the_contract_has(version, route, body):
+    routes = _routes(version)
+    chosen = {"v1_invite": ("POST", "/api/v1/invite"), "v2_users": ("POST", "/api/v2/users")}[
+        signoz_invite_api(version)
+    ]
+    assert chosen == route and chosen in routes
+    other = ({("POST", "/api/v1/invite"), ("POST", "/api/v2/users")} - {chosen}).pop()
+    assert other not in routes  # the version lacks the other one
+    spec = routes[chosen]["body"]
+    assert set(spec["required"]) <= body <= set(spec["required"]) | set(spec["optional"])
+    # the role's users.yml sends role: ADMIN|EDITOR|VIEWER (item.role | upper), the contract's enum
+    if "enums" in spec:
+        assert {r.upper() for r in ("admin", "editor", "viewer")} == set(spec["enums"]["role"])
+
+
+@pytest.mark.parametrize(
+    ("password", "problems"),
+    [
+        ("Root-Passw0rd!x", []),
+        ("Ünïcödé-Pass1", []),  # Go's unicode.IsUpper / IsLower accept non-ASCII letters
+        ("abcdefghijkl", ["it lacks an upper-case letter", "it lacks a number", "it lacks a symbol"]),
+        ("ABCDEFGHIJ!1", ["it lacks a lower-case letter"]),
+        ("Abcdefghij 1!", ["neither letters, numbers nor upstream's symbols"]),
+        ("Abcdefgh;ij1", ["it lacks a symbol", "neither letters"]),
+        ("Abc!1", ["shorter than 12 bytes"]),
+        ("Ääbc!1defg", []),  # 10 characters, 12 bytes: Go counts bytes
+    ],
+)
+def test_password_problems_follow_upstream_is_password_valid(password, problems):
+    got = signoz_password_problems(password)
+    assert len(got) == len(problems), got
+    for want, have in zip(problems, got, strict=True):
+        assert want in have
+    assert all(password not in p for p in got)
+
+
+PLAN = {
+    "signals": {
+        "traces": {"ttl_days": 183, "move_to_cold_days": 30},
+        "metrics": {"ttl_days": 183},
+        "logs": {"ttl_days": 365, "move_to_cold_days": None},
+    }
+}
+
+
+def test_ttl_requests_from_the_plan_fit_the_contract():
+    reqs = signoz_ttl_requests(PLAN, "cold")
+    assert [r["type"] for r in reqs] == ["traces", "metrics", "logs"]
+    assert reqs[0] == {
+        "type": "traces",
+        "duration": "4392h",
+        "coldStorage": "cold",
+        "toColdDuration": "720h",
+        "hours": 4392,
+        "move_hours": 720,
+    }
+    assert reqs[2] == {"type": "logs", "duration": "8760h", "hours": 8760, "move_hours": 0}
+    for version in ("0.129.0", "0.138.0"):
+        q = _routes(version)[("POST", "/api/v1/settings/ttl")]["query"]
+        for r in reqs:
+            keys = set(r) & {"type", "duration", "coldStorage", "toColdDuration"}
+            assert set(q["required"]) <= keys <= set(q["required"]) | set(q["optional"])
+            assert r["type"] in q["enums"]["type"]
+    assert signoz_ttl_requests({}, "cold") == []
+    with pytest.raises(AnsibleFilterError, match="signoz_ttl_requests"):
+        signoz_ttl_requests({"signals": {"traces": {}}}, "cold")
+    with pytest.raises(AnsibleFilterError, match="no cold volume"):
+        signoz_ttl_requests(PLAN, "")
+
+
+def test_ttl_todo_skips_equal_and_pending_signals():
+    reqs = signoz_ttl_requests(PLAN, "cold")
+    results = [
+        {
+            "item": reqs[0],
+            "json": {"traces_ttl_duration_hrs": 4392, "traces_move_ttl_duration_hrs": 720, "status": "success"},
+        },
+        {"item": reqs[1], "json": {"metrics_ttl_duration_hrs": 720, "status": "pending"}},
+        {"item": reqs[2], "json": {"logs_ttl_duration_hrs": 360, "status": ""}},
+    ]
+    assert signoz_ttl_todo(results) == [reqs[2]]
+    results[0]["json"]["traces_move_ttl_duration_hrs"] = 0
+    assert signoz_ttl_todo(results) == [reqs[0], reqs[2]]
+
+
+def test_the_cold_volume_is_the_clickhouse_roles_cold_volume_of_the_tiered_policy():
+    """SigNoz sets storage_policy='tiered' and moves to the coldStorage volume (contract runtime ttl_cold_storage)."""
+    ch = yaml.safe_load((ROOT / "roles" / "clickhouse" / "defaults" / "main.yml").read_text())
+    sz = yaml.safe_load((ROOT / "roles" / "signoz" / "defaults" / "main.yml").read_text())
+    assert ch["clickhouse_storage_policy"] == "tiered"
+    tpl = (ROOT / "roles" / "clickhouse" / "templates" / "forge-server.xml.j2").read_text()
+    assert f"<{sz['signoz_cold_volume']}>\n                        <disk>" in tpl
+    facts = {r["key"]: r["fact"] for r in _contract("0.138.0")["runtime"]}
+    assert "storage_policy='tiered'" in facts["ttl_cold_storage"]
+
+
+def test_the_upgrade_from_the_old_pin_to_the_new_goes_through_the_recorded_stops():
+    """0.129.0 -> 0.138.0 (tests/contracts/signoz-0.129.0.yml -> signoz-0.138.0.yml) only by 0.131.0 and 0.135.0."""
+    with open(ROOT / "versions.yml") as f:
+        fv = yaml.safe_load(f)["forge_versions"]
+    compat = fv["compatibility"]
+    assert fv["artifacts"]["signoz"]["version"] == "0.138.0"
+    assert (ROOT / "tests" / "contracts" / "signoz-0.138.0.yml").exists()
+    new = {"collector": "0.144.7", "clickhouse": "25.12.5.44"}
+    jump = signoz_compat_problems({"signoz": "0.138.0", **new}, compat, installed="0.129.0")
+    assert jump == [
+        "signoz 0.129.0 -> 0.138.0 jumps over the required upgrade stop(s) 0.131.0, 0.135.0: upgrade to 0.131.0 first"
+    ]
+    path = ["0.129.0", "0.131.0", "0.135.0", "0.138.0"]
+    for old, target in zip(path, path[1:], strict=False):
+        assert signoz_compat_problems({"signoz": target, **new}, compat, installed=old) == []

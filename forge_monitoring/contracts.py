@@ -304,7 +304,9 @@ def extract_routes(root: Path) -> list[Use]:
     for path in sorted((root / "roles").glob("*/*/*.yml")):
         if path.parent.name not in ("tasks", "handlers"):
             continue
-        data = yaml.load(path.read_text(), Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
+        text = path.read_text()
+        lines = text.splitlines()
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
         for task in _tasks(data):
             module = task.get("ansible.builtin.uri", task.get("uri"))
             if not isinstance(module, dict) or "url" not in module:
@@ -319,8 +321,38 @@ def extract_routes(root: Path) -> list[Use]:
                 # kept as it stands, so the check reports it rather than letting it pass unseen
                 api = SIGNOZ_API.search(one)
                 if "/api/" in one or api:
-                    uses.append(_route_use(root, path, task, module, one[api.end() :] if api else one))
+                    use = _route_use(root, path, task, module, one[api.end() :] if api else one)
+                    gate = _version_gate(lines, task.get("__line__", 0))
+                    if gate:
+                        use.details["versions"] = gate
+                    uses.append(use)
     return uses
+
+
+# A task that runs only on some upstream versions says so on the line above it:
+#   # upstream: signoz < 0.130.0
+# Its uses are checked against every contract in that range (at least one must exist), not the pinned one.
+VERSION_GATE = re.compile(
+    r"^\s*#\s*upstream:\s*(?P<component>[a-z-]+)\s*(?P<op><=|>=|<|>|==)\s*(?P<version>[0-9.]+)\s*$"
+)
+
+
+def _version_gate(lines: list[str], line: int) -> dict[str, str] | None:
+    """The ``# upstream: <component> <op> <version>`` comment right above the task starting at ``line`` (1-based)."""
+    if line < 2:
+        return None
+    found = VERSION_GATE.match(lines[line - 2])
+    return found.groupdict() if found else None
+
+
+def _vt(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", version)[:3])
+
+
+def in_gate(version: str, gate: dict[str, str]) -> bool:
+    """Whether an upstream ``version`` falls in a task's version gate."""
+    a, b = _vt(version), _vt(gate["version"])
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b}[gate["op"]]
 
 
 def _route_use(root: Path, path: Path, task: dict[str, Any], module: dict[str, Any], url: str) -> Use:
@@ -813,7 +845,36 @@ def check(root: Path = ROOT, contracts_dir: Path | None = None) -> list[Violatio
             out.append(Violation("contract", path.name, str(path), str(err)))
     artifacts = yaml.safe_load((root / "versions.yml").read_text())["forge_versions"].get("artifacts") or {}
     strip = {n: int(a.get("strip_components", 0)) for n, a in artifacts.items() if n in CONTRACT_COMPONENTS}
-    return out + compare(extract_usage(root), contracts, strip)
+    uses = extract_usage(root)
+    pinned = [u for u in uses if "versions" not in u.details]
+    for use in uses:
+        gate = use.details.get("versions")
+        if gate is None:
+            continue
+        if gate["component"] != use.component:
+            out.append(Violation(use.kind, use.item, use.where, f"its version gate names {gate['component']}"))
+            continue
+        covering = [
+            path
+            for path in sorted(contracts_dir.glob(f"{use.component}-*.yml"))
+            if re.fullmatch(rf"{re.escape(use.component)}-\d[\d.]*", path.stem)
+            and in_gate(path.stem[len(use.component) + 1 :], gate)
+        ]
+        if not covering:
+            out.append(
+                Violation(
+                    use.kind,
+                    use.item,
+                    use.where,
+                    f"no contract of {use.component} {gate['op']} {gate['version']} in {contracts_dir}",
+                )
+            )
+        for path in covering:
+            try:
+                out += _CHECKS[use.kind](use, load_contract(path))
+            except ValueError as err:
+                out.append(Violation("contract", path.name, str(path), str(err)))
+    return out + compare(pinned, contracts, strip)
 
 
 # --------------------------------------------------------------------------------------------------- CLI

@@ -144,20 +144,48 @@ def test_extractor_finds_what_the_roles_call(usage):
 
 
 def _synthetic_contracts(root: Path, uses: list[Use]) -> dict[str, dict[str, Any]]:
-    """Contracts that cover exactly ``uses`` (what today's roles use), with synthetic citations."""
+    """Contracts that cover exactly ``uses`` (what today's roles use), with synthetic citations.
+
+    A version-gated use (``# upstream: <component> <op> <version>`` above its task) is covered by the pinned
+    contracts inside its gate, else by a contract made for a version inside it; never by a pin outside it.
+    """
     artifacts = yaml.safe_load((root / "versions.yml").read_text())["forge_versions"]["artifacts"]
-    out: dict[str, dict[str, Any]] = {}
+
+    def new(component: str, version: str) -> dict[str, Any]:
+        return {"component": component, "version": version, "repository": "synthetic/repo", "tag": f"v{version}"}
+
+    pinned: dict[str, dict[str, Any]] = {}
     for component, version, _ in contracts.pinned_versions(root):
         # one contract per pinned version; the first pin of a component is also reachable by its name alone
-        key = component if component not in out else f"{component}@{version}"
-        out.setdefault(
-            key, {"component": component, "version": version, "repository": "synthetic/repo", "tag": f"v{version}"}
-        )
+        key = component if component not in pinned else f"{component}@{version}"
+        pinned.setdefault(key, new(component, version))
+    gated: dict[str, dict[str, Any]] = {}
     for use in uses:
-        for contract in out.values():
+        gate = use.details.get("versions")
+        if gate:
+            inside = [
+                c for c in pinned.values() if c["component"] == use.component and contracts.in_gate(c["version"], gate)
+            ]
+            if not inside:
+                version = _version_in(gate)
+                inside = [gated.setdefault(f"{use.component}@{version}", new(use.component, version))]
+            for contract in inside:
+                _COVER[use.kind](contract, use, artifacts)
+            continue
+        for contract in pinned.values():
             if contract["component"] == use.component:
                 _COVER[use.kind](contract, use, artifacts)
-    return out
+    return {**pinned, **gated}
+
+
+def _version_in(gate: dict[str, str]) -> str:
+    """A version inside a gate: the gate's own for <=, >=, ==; the one below or above for < and >."""
+    major, minor, patch = (int(x) for x in gate["version"].split("."))
+    if gate["op"] == "<":
+        return f"{major}.{minor - 1}.0" if patch == 0 else f"{major}.{minor}.{patch - 1}"
+    if gate["op"] == ">":
+        return f"{major}.{minor}.{patch + 1}"
+    return gate["version"]
 
 
 def _cover_route(c: dict[str, Any], use: Use, _: Any) -> None:
@@ -316,7 +344,11 @@ def test_planted_method_is_reported(tree, synthetic):
 def test_planted_body_field_and_query_are_reported(tree):
     users = tree / "roles" / "signoz" / "tasks" / "users.yml"
     _edit(users, "      displayName:", "      plantedField: x\n      displayName:")
-    _edit(users, "/api/v2/sessions/email_password", "/api/v2/sessions/email_password?planted=1")
+    _edit(
+        tree / "roles" / "signoz" / "tasks" / "api.yml",
+        "/api/v2/sessions/email_password",
+        "/api/v2/sessions/email_password?planted=1",
+    )
     reasons = sorted(v.reason for v in _only(contracts.check(tree), "route"))
     assert len(reasons) == 2, reasons
     assert "body field 'plantedField' is not in signoz" in reasons[0]
@@ -362,12 +394,12 @@ def test_planted_subcommand_is_reported(tree):
 
 
 def test_planted_collector_key_and_component_are_reported(tree):
-    """Issue 15 item 6 in reverse: a key (metadataexporter.enabled) the contract does not list is reported."""
+    """A key and a component type the contract does not list are reported."""
     ingest_vars = tree / "roles" / "signoz_ingest" / "vars" / "main.yml"
     _edit(
         ingest_vars,
-        "      cache:\n        provider: in_memory\n",
-        "      enabled: true\n      cache:\n        provider: in_memory\n",
+        "      enabled: true\n      timeout: 45s\n",
+        "      enabled: true\n      planted_key: 1\n      timeout: 45s\n",
     )
     _edit(
         ingest_vars,
@@ -377,7 +409,7 @@ def test_planted_collector_key_and_component_are_reported(tree):
     violations = contracts.check(tree)
     assert sorted((v.kind, v.item) for v in violations) == [
         ("component", "processors.planted"),
-        ("config_key", "exporters.metadataexporter.enabled"),
+        ("config_key", "exporters.metadataexporter.planted_key"),
     ]
 
 
@@ -392,12 +424,12 @@ def test_archive_path_from_a_default_is_reported(tree):
     """Issue 15 item 3 in reverse: the UDF path comes from clickhouse_udf_binary in the role's defaults."""
     _edit(
         tree / "roles" / "clickhouse" / "defaults" / "main.yml",
-        "clickhouse_udf_binary: bin/histogram-quantile",
+        "clickhouse_udf_binary: histogram-quantile",
         "clickhouse_udf_binary: planted/histogram-quantile",
     )
-    (violation,) = _only(contracts.check(tree), "archive_path")
-    assert violation.item == "planted/histogram-quantile"
-    assert violation.where.startswith("roles/clickhouse/tasks/configure.yml:")
+    violations = _only(contracts.check(tree), "archive_path")
+    assert {v.item for v in violations} == {"planted/histogram-quantile"}
+    assert all(v.where.startswith("roles/clickhouse/tasks/udf_link.yml:") for v in violations), violations
 
 
 def test_unknown_release_directory_is_reported(tree):
@@ -423,13 +455,16 @@ def test_required_env_var_never_set_is_reported(tree, synthetic):
     """Issue 15 item 2 as a contract would state it: a setting upstream needs that the roles never set."""
     required = copy.deepcopy(synthetic)
     name = "SIGNOZ_PROMETHEUS_ACTIVE__QUERY__TRACKER_PATH"
-    required["signoz"]["env"].append({"name": name, "required": True, "cite": "pkg/prometheus/config.go:40"})
+    entry = next(e for e in required["signoz"]["env"] if e["name"] == name)  # today's roles set it
+    entry.update(required=True, cite="pkg/prometheus/config.go:40")
     write_contracts(tree, required)
+    assert contracts.check(tree) == []
+    env = tree / "roles" / "signoz" / "templates" / "signoz.env.j2"
+    env.write_text("".join(line for line in env.read_text().splitlines(True) if not line.startswith(f"{name}=")))
     (violation,) = _only(contracts.check(tree), "env")
     assert violation.item == name
-    assert "required by signoz 0.129.0 (pkg/prometheus/config.go:40), never set" in violation.reason
-    _append(tree / "roles" / "signoz" / "templates" / "signoz.env.j2", f"{name}=/var/lib/signoz\n")
-    assert contracts.check(tree) == []
+    pinned = next(v for c, v, _ in contracts.pinned_versions(tree) if c == "signoz")
+    assert f"required by signoz {pinned} (pkg/prometheus/config.go:40), never set" in violation.reason
 
 
 def test_required_collector_key_is_reported_only_for_a_configured_component(tree, synthetic):
@@ -444,16 +479,16 @@ def test_required_collector_key_is_reported_only_for_a_configured_component(tree
         {"key": "processors.signozspanmetrics.metrics_exporter", "required": True, "cite": "processor/x/config.go:1"},
     ]
     write_contracts(tree, required)
-    (violation,) = _only(contracts.check(tree), "config_key")
-    assert violation.item == "exporters.metadataexporter.enabled"
-    assert violation.where.startswith("roles/signoz_ingest/vars/main.yml:")
+    assert contracts.check(tree) == []  # today's roles set it
     ingest_vars = tree / "roles" / "signoz_ingest" / "vars" / "main.yml"
     _edit(
         ingest_vars,
-        "      cache:\n        provider: in_memory\n",
-        "      enabled: true\n      cache:\n        provider: in_memory\n",
+        "      enabled: true\n      timeout: 45s\n",
+        "      timeout: 45s\n",
     )
-    assert contracts.check(tree) == []
+    (violation,) = _only(contracts.check(tree), "config_key")
+    assert violation.item == "exporters.metadataexporter.enabled"
+    assert violation.where.startswith("roles/signoz_ingest/vars/main.yml:")
 
 
 def test_four_part_clickhouse_build_finds_its_three_part_contract(tmp_path):
@@ -470,13 +505,14 @@ def test_four_part_clickhouse_build_finds_its_three_part_contract(tmp_path):
 
 
 def test_pin_without_contract_is_reported(tree):
-    _edit(tree / "versions.yml", 'version: "0.129.0"', 'version: "0.999.0"')
+    pinned = next(v for c, v, _ in contracts.pinned_versions(tree) if c == "signoz")
+    _edit(tree / "versions.yml", f'version: "{pinned}"', 'version: "0.999.0"')
     violations = contracts.check(tree)
     assert ("pin", "signoz 0.999.0") in {(v.kind, v.item) for v in violations}
     assert any("no contract signoz-0.999.0.yml" in v.reason for v in violations)
     # every use of the uncovered component is still listed, with where it is used
     unchecked = {(v.kind, v.item): v.where for v in violations if "no contract loaded for signoz" in v.reason}
-    assert unchecked[("route", "POST /api/v2/users")].startswith("roles/signoz/tasks/users.yml:")
+    assert unchecked[("route", "GET /api/v2/users")].startswith("roles/signoz/tasks/users.yml:")
     assert ("env", "SIGNOZ_WEB_ENABLED") in unchecked
     assert not any("signoz-otel-collector" in v.reason for v in violations)
 
@@ -550,3 +586,40 @@ def test_cli_check_exit_status(tree, capsys):
     out = capsys.readouterr().out
     assert "env: SIGNOZ_PLANTED_SETTING (roles/signoz/templates/signoz.env.j2:" in out
     assert "1 contract violation(s)" in out
+
+
+def test_version_gated_route_is_checked_against_the_contracts_in_its_gate(tree, synthetic):
+    """``# upstream: signoz < X`` above a task: its route is checked against the contracts of versions below X."""
+    line = _append(
+        tree / "roles" / "signoz" / "tasks" / "users.yml",
+        (
+            "# upstream: signoz < 0.1.0\n"
+            "- name: Planted route of an old release\n"
+            "  ansible.builtin.uri:\n"
+            '    url: "{{ __signoz_api }}/api/v1/planted"\n'
+        ),
+    )
+    (violation,) = _only(contracts.check(tree), "route")
+    assert violation.where == f"roles/signoz/tasks/users.yml:{line + 1}"
+    assert "no contract of signoz < 0.1.0" in violation.reason
+    # an old release: the gated invite route of today's roles (below 0.130.0) plus the planted one
+    old = copy.deepcopy(next(c for k, c in synthetic.items() if k.startswith("signoz@")))
+    old.update(version="0.0.9", tag="v0.0.9")
+    old["routes"].append(
+        {"method": "GET", "path": "/api/v1/planted", "auth": "none", "status": [200], "cite": "planted.go:1"}
+    )
+    (tree / "tests" / "contracts" / "signoz-0.0.9.yml").write_text(yaml.safe_dump(old))
+    assert contracts.check(tree) == []
+
+
+def test_the_invite_tasks_gates_agree_with_the_role_filter():
+    """The version gates on users.yml's two invite tasks and signoz_invite_api's switch are one fact."""
+    from signoz_compat import INVITE_V2_FROM  # noqa: PLC0415 (filter_plugins is on the test path)
+
+    switch = ".".join(map(str, INVITE_V2_FROM))
+    gates = {
+        (u.details["versions"]["op"], u.details["versions"]["version"], u.item)
+        for u in contracts.extract_routes(ROOT)
+        if "versions" in u.details
+    }
+    assert gates == {("<", switch, "POST /api/v1/invite"), (">=", switch, "POST /api/v2/users")}

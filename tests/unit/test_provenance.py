@@ -21,6 +21,10 @@ GROUPS = {
     "agents": ["dev-1"],
 }
 FIXTURE_SHA = "a" * 64
+# the ClickHouse minimum of the pinned SigNoz and collector (versions.yml), as preflight names it
+PINNED_MIN = p.clickhouse_minimum(
+    FV, signoz=FV["artifacts"]["signoz"]["version"], collector=FV["artifacts"]["signoz-otel-collector"]["version"]
+)
 
 
 def hostvars(env="production", **vms):
@@ -54,7 +58,7 @@ def test_the_shipped_production_pins_are_upstream():
             "a file:// URL",
         ),
         ({"clickhouse_version": "18.16.1+ds-7.3+b2"}, "vms-1: clickhouse_version is '18.16.1+ds-7.3+b2'"),
-        ({"clickhouse_version": "25.3.2.1"}, "the pinned SigNoz needs ClickHouse >= 25.5.6"),
+        ({"clickhouse_version": "25.3.2.1"}, f"the pinned SigNoz needs ClickHouse >= {PINNED_MIN}"),
         ({"signoz_compat_skip": ["clickhouse"]}, "vms-1: signoz_compat_skip is ['clickhouse']"),
         ({"wireguard_userspace": True}, "vms-1: wireguard_userspace is True; userspace WireGuard (wireguard-go)"),
     ],

@@ -23,13 +23,13 @@ def test_layout():
 
 def test_pyproject_pins_the_toolchain():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.11"
+    assert project["requires-python"] == ">=3.12"  # ansible-core 2.21
     pins = dict(
         re.match(r"^([A-Za-z0-9_.\-\[\]]+)==(.+)$", spec).groups()
         for spec in project["dependencies"] + project["optional-dependencies"]["test"]
     )
-    assert pins["ansible"].startswith("12.")
-    assert pins["ansible-core"].startswith("2.19.")
+    assert pins["ansible"].startswith("14.")
+    assert pins["ansible-core"].startswith("2.21.")
     for tool in ("ansible-runner", "jinja2", "mitogen", "cryptography", "paramiko", "molecule",
                  "molecule-plugins[docker]", "pytest", "pytest-testinfra", "hypothesis", "ansible-lint", "yamllint",
                  "ruff"):  # fmt: skip

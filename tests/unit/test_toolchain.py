@@ -7,6 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -21,15 +23,16 @@ def test_layout():
 
 def test_pyproject_pins_the_toolchain():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["requires-python"] == ">=3.11"
+    assert project["requires-python"] == ">=3.12"  # ansible-core 2.21
     pins = dict(
         re.match(r"^([A-Za-z0-9_.\-\[\]]+)==(.+)$", spec).groups()
         for spec in project["dependencies"] + project["optional-dependencies"]["test"]
     )
-    assert pins["ansible"].startswith("12.")
-    assert pins["ansible-core"].startswith("2.19.")
-    for tool in ("ansible-runner", "jinja2", "cryptography", "paramiko", "molecule", "molecule-plugins[docker]",
-                 "pytest", "pytest-testinfra", "hypothesis", "ansible-lint", "yamllint", "ruff"):  # fmt: skip
+    assert pins["ansible"].startswith("14.")
+    assert pins["ansible-core"].startswith("2.21.")
+    for tool in ("ansible-runner", "jinja2", "mitogen", "cryptography", "paramiko", "molecule",
+                 "molecule-plugins[docker]", "pytest", "pytest-testinfra", "hypothesis", "ansible-lint", "yamllint",
+                 "ruff"):  # fmt: skip
         assert tool in pins, f"{tool} is not pinned with == in pyproject.toml"
 
 
@@ -44,3 +47,10 @@ def test_ansible_cfg_settings_take_effect():
     assert str(ROOT / "filter_plugins") in settings["DEFAULT_FILTER_PLUGIN_PATH"]
     assert settings["ANSIBLE_PIPELINING"] == "True"
     assert int(settings["DEFAULT_FORKS"]) >= 10
+    # the execution engine: mitogen's linear strategy, from the link scripts/bootstrap-venv.sh makes
+    assert settings["DEFAULT_STRATEGY"] == "mitogen_linear"
+    link = ROOT / ".venv" / "ansible-mitogen-strategy"
+    assert str(link) in settings["DEFAULT_STRATEGY_PLUGIN_PATH"]
+    if not link.parent.is_dir():
+        pytest.skip("no project .venv here: scripts/bootstrap-venv.sh makes it and the strategy link")
+    assert (link / "mitogen_linear.py").is_file(), f"{link} does not lead to ansible_mitogen's strategy plugins"

@@ -40,12 +40,14 @@ def ch_port():
 def signoz(ch_port):
     started = []
 
-    def _start(version, **env):
+    def _start(version, data_dir=None, **env):
         base, home, data = fx.unpack_release(version)
+        data = data_dir or data  # an upgrade starts the next release on the same metastore
         port = fx.free_port()
         proc, rc = fx.start(home, {**fx.base_env(home, data, port, ch_port), **env}, str(data))
         started.append((proc, base))
         assert rc is None, proc.stdout.read()
+        proc.forge_data_dir = data
         return port, proc
 
     yield _start
@@ -174,3 +176,24 @@ def test_preflight_applies_upstreams_root_password_policy(password, ok):
     if not ok:
         assert "does not meet SigNoz's password policy" in out
         assert password not in out
+
+
+def test_upgrade_from_the_old_pin_to_the_new_keeps_users_and_retention(signoz):
+    """The old pin (0.129.0) then the new one (0.138.0) on the same metastore, each fixture obeying its own
+    contract: the role invites through v1 on the old release, and after the upgrade its calls (v2 users, the same
+    TTL routes) find everything in place, so the rerun changes nothing. The stops between them (0.131.0, 0.135.0)
+    are refused by the compatibility check (tests/unit/test_filter_signoz_compat.py); no fixture stands in for them.
+    """
+    port, proc = signoz("0.129.0-fixture", SIGNOZ_FIXTURE_TTL_PENDING_SECONDS="0")
+    rc, out, changed = _play(port, "0.129.0-fixture", signoz_retention_plan=PLAN)
+    assert rc == 0 and changed == 2, out  # the v1 invites and the retention plan
+    fx.stop(proc)
+    port, _ = signoz("0.138.0-fixture", data_dir=proc.forge_data_dir, SIGNOZ_FIXTURE_TTL_PENDING_SECONDS="0")
+    tok = fx.login(port)
+    users = {u["email"]: u for u in fx.call(port, "/api/v2/users", token=tok)[2]["data"]}
+    assert {u["email"] for u in USERS} <= set(users), users
+    for u in USERS:
+        roles = fx.call(port, f"/api/v2/users/{users[u['email']]['id']}/roles", token=tok)[2]["data"]
+        assert [r["name"] for r in roles] == [f"signoz-{u['role']}"]
+    rc, out, changed = _play(port, "0.138.0-fixture", signoz_retention_plan=PLAN)
+    assert rc == 0 and changed == 0, out

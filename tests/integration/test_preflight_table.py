@@ -81,7 +81,7 @@ CASES = {
         ),
         [
             f"{VMS}: artifact_manifest.signoz.version is '0.129.0-fixture', a fixture's version; expected the "
-            "upstream release pinned in versions.yml (signoz 0.129.0)",
+            f"upstream release pinned in versions.yml (signoz {VERSIONS['artifacts']['signoz']['version']})",
             f"{VMS}: artifact_manifest.signoz.arch.amd64.url is '{FIXTURE_URL}' (host fixtures.invalid is a "
             "test-only name); expected the upstream release URL",
             f"{VMS}: artifact_manifest.signoz.arch.amd64.sha256 is {FIXTURE_SHA}, the sha256 of a fixture build",

@@ -45,7 +45,8 @@ def _only(host, name):
 
 
 def _api(host, path, token=None, method="GET", body=None):
-    cmd = f"curl -s -m 10 -X {method} -w '\\n%{{http_code}}' http://127.0.0.1:8080{path}"
+    # the URL quoted: an unquoted '&' would end the command there (the query's later parameters lost)
+    cmd = f"curl -s -m 10 -X {method} -w '\\n%{{http_code}}' 'http://127.0.0.1:8080{path}'"
     if token:
         cmd += f" -H 'Authorization: Bearer {token}'"
     if body is not None:

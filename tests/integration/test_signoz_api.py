@@ -30,12 +30,6 @@ PLAN = {
 }
 
 
-@pytest.fixture(scope="module")
-def ch_port():
-    with fx.clickhouse_stub() as port:
-        yield port
-
-
 @pytest.fixture
 def signoz(ch_port):
     started = []

@@ -12,12 +12,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 import signoz_fixture_runner as fx  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def ch_port():
-    with fx.clickhouse_stub() as port:
-        yield port
-
-
 @pytest.fixture
 def run(ch_port):
     started = []

@@ -7,7 +7,6 @@ change state (ClickHouse outage, upgrade, rollback, refusals); conftest.py runs 
 the scenario, in file order.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -24,6 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 from chclient import query  # noqa: E402
 
+from forge_monitoring import sizing  # noqa: E402
+
 VMS = "fm-mol-vms-1"
 SENDER = "fm-mol-dev-1"
 PRIVATE = "10.214.10.11"
@@ -32,6 +33,8 @@ WAN = "10.214.0.11"
 TUNNEL = "10.214.200.1"
 ROOT_EMAIL = "admin@mol.forge.test"
 FIRST, NEXT, BROKEN = "0.128.0-fixture", "0.129.0-fixture", "0.129.1-fixture-broken"
+# -e for runs that drive a failing health gate (roles/signoz: signoz_health_retries x signoz_health_delay)
+SHORT_GATE = ("-e", "signoz_health_retries=10", "-e", "signoz_health_delay=2")
 COLLECTOR_FIRST, COLLECTOR_NEXT = "0.144.5-fixture", "0.144.7-fixture"
 
 
@@ -236,12 +239,9 @@ def test_ingest_serves_the_pki_certificate_on_the_tunnel_address_only(host):
 
 def test_ingest_memory_limiter_comes_from_the_host_sizing(host):
     _only(host, VMS)
-    path = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "filter_plugins" / "sizing.py"
-    spec = importlib.util.spec_from_file_location("forge_sizing_plugin", path)
-    sizing = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sizing)
+    project = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
     # placement.yml's forge_host_sizing for this host: its groups' components, forge_host_resources 8192 MB / 4 cores
-    sized = yaml.safe_load((path.parents[1] / "playbooks" / "vars" / "placement.yml").read_text())
+    sized = yaml.safe_load((project / "playbooks" / "vars" / "placement.yml").read_text())
     components = sizing.forge_components_for(_hv(host)["group_names"], sized["forge_sized_components"])
     plan = sizing.forge_sizing({"name": VMS, "ram_mb": 8192, "cores": 4, "disk_gb": 500}, components)
     config = yaml.safe_load(host.check_output("cat /etc/signoz-ingest/config.yaml"))
@@ -384,7 +384,9 @@ def test_upgrade_flips_current(host):
 @pytest.mark.disruptive
 def test_broken_version_is_rolled_back(host):
     _only(host, VMS)
-    rc, data = _site(BROKEN, COLLECTOR_NEXT)
+    # a short health gate (20 s instead of the role's 30 x 2 s): the broken release never turns healthy, so the
+    # default would only wait longer before the same rollback; the good one answers well within it
+    rc, data = _site(BROKEN, COLLECTOR_NEXT, *SHORT_GATE)
     assert rc != 0
     tasks = _tasks(data)
     # the broken version started and failed its health gate (its /api/v1/health answers 503) ...

@@ -1,15 +1,34 @@
-"""ClickHouse 18.16 (Debian, substitute for 25.x) plus ZooKeeper 3.8 on one node (molecule verify)."""
+"""ClickHouse 18.16 (Debian, substitute for 25.x) plus ZooKeeper 3.8 on vms-1, beside the SigNoz tier (molecule
+verify). Moved here from the former clickhouse_single scenario (issue 14; docs/testing.md maps the old names):
+the same node, the same checks, with the histogram-quantile UDF fixture installed through roles/artifact."""
 
+import importlib.util
+import io
+import os
+import subprocess
 import sys
+import tarfile
 from pathlib import Path
+
+import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 from chclient import four_letter, query  # noqa: E402
 
-ADDR = "10.217.10.11"
+VMS = "fm-mol-vms-1"
+ADDR = "10.214.10.11"
 ADMIN = ("admin", "mol-admin-Password-1")
 SIGNOZ = ("signoz", "mol-signoz-Password-1")
+
+
+@pytest.fixture
+def host(host):
+    """Host checks of this file run on vms-1, the clickhouse and zookeeper host."""
+    if host.backend.get_hostname() != VMS:
+        pytest.skip(f"runs on {VMS}")
+    return host
 
 
 def test_packages_pinned(host):
@@ -44,16 +63,25 @@ def test_no_plaintext_password_on_the_host(host):
     assert users.mode == 0o640 and users.group == "clickhouse"
     content = users.content_string
     assert "<password_sha256_hex>" in content and "<password>" not in content
-    # read every file of the config and log directories here, so the password is never a command argument
-    files = host.check_output(
-        "find /etc/clickhouse-server /etc/zookeeper/ /var/log/clickhouse-server "
-        "/usr/local/lib/forge /opt -type f -size -20M"
-    ).splitlines()
-    assert len(files) > 5
-    for path in files:
-        data = host.file(path).content
-        for secret in (ADMIN[1], SIGNOZ[1]):
-            assert secret.encode() not in data, path
+    # every file of the config and log directories and of the releases in /opt, read here (one tar stream
+    # through docker exec), so the password is never a command argument on the host
+    dirs = ["/etc/clickhouse-server", "/etc/zookeeper", "/var/log/clickhouse-server", "/usr/local/lib/forge", "/opt"]
+    tar = subprocess.run(
+        ["docker", "exec", VMS, "tar", "-cf", "-", "--dereference", "--hard-dereference", *dirs],
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    files = 0
+    with tarfile.open(fileobj=io.BytesIO(tar.stdout)) as archive:
+        for member in archive:
+            if not member.isfile() or member.size > 20 * 1024 * 1024:
+                continue
+            files += 1
+            data = archive.extractfile(member).read()
+            for secret in (ADMIN[1], SIGNOZ[1]):
+                assert secret.encode() not in data, member.name
+    assert files > 5
 
 
 def test_cluster_macros_and_zookeeper_in_clickhouse():
@@ -66,7 +94,7 @@ def test_cluster_macros_and_zookeeper_in_clickhouse():
     assert (status, body) == (200, f"cluster\t1\t1\t{ADDR}\t9000\n")
     assert query(ADDR, "SELECT count() FROM system.clusters WHERE cluster LIKE 'test%'", *ADMIN)[1] == "0\n"
     status, body = query(ADDR, "SELECT macro, substitution FROM system.macros ORDER BY macro FORMAT TSV", *ADMIN)
-    assert body == "cluster\tcluster\nreplica\tfm-ch1-node-1\nshard\t01\n"
+    assert body == f"cluster\tcluster\nreplica\t{VMS}\nshard\t01\n"
     assert int(query(ADDR, "SELECT count() FROM system.zookeeper WHERE path = '/'", *ADMIN)[1]) > 0
 
 
@@ -92,17 +120,35 @@ def test_replicated_table_on_cluster_with_the_signoz_user():
     assert body == "0\t/clickhouse/tables/01/t_single\n"
 
 
+def _vms_sizing(host):
+    """placement.yml's forge_host_sizing for vms-1: its groups' components (ClickHouse, ZooKeeper, SigNoz, the
+    ingest gateway, the front end) on the seed's 8192 MB / 4 cores host (forge_host_resources)."""
+    path = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "filter_plugins" / "sizing.py"
+    spec = importlib.util.spec_from_file_location("forge_sizing_plugin", path)
+    sizing = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sizing)
+    sized = yaml.safe_load((path.parents[1] / "playbooks" / "vars" / "placement.yml").read_text())
+    components = sizing.forge_components_for(
+        host.ansible.get_variables()["group_names"], sized["forge_sized_components"]
+    )
+    return sizing.forge_sizing({"name": VMS, "ram_mb": 8192, "cores": 4, "disk_gb": 500}, components)
+
+
 def test_memory_settings_from_the_sizing_filter(host):
-    # forge_sizing for 8192 MB / 4 cores with clickhouse + zookeeper placed: ClickHouse gets
-    # 8192 - 512 - 2048 = 5632 MiB; mark cache 10 %, per-query limit 50 % of 80 %.
+    # ClickHouse gets the RAM the other components' budgets leave (forge_sizing); mark cache 10 %, per-query
+    # limit 50 % of 80 %, as the filter's ratios say
+    plan = _vms_sizing(host)
+    ch_mb = plan["units"]["clickhouse"]["memory_max_mb"]
+    assert 1024 <= ch_mb < 8192 - 512
+    assert plan["clickhouse"]["max_memory_usage"] == int(int(ch_mb * 0.8) * 1024 * 1024 * 0.5)
     assert (
         query(ADDR, "SELECT value FROM system.settings WHERE name = 'max_memory_usage'", *ADMIN)[1]
-        == f"{int(int(5632 * 0.8) * 1024 * 1024 * 0.5)}\n"
+        == f"{int(int(ch_mb * 0.8) * 1024 * 1024 * 0.5)}\n"
     )
     conf = host.file("/etc/clickhouse-server/config.d/forge-server.xml").content_string
-    assert f"<mark_cache_size>{563 * 1024 * 1024}</mark_cache_size>" in conf
+    assert f"<mark_cache_size>{int(ch_mb * 0.1) * 1024 * 1024}</mark_cache_size>" in conf
     drop_in = host.file("/etc/systemd/system/clickhouse-server.service.d/forge.conf").content_string
-    assert "MemoryMax=5632M" in drop_in and "LimitNOFILE=262144" in drop_in
+    assert f"MemoryMax={ch_mb}M" in drop_in and "LimitNOFILE=262144" in drop_in
     assert host.check_output("systemctl show -p LimitNOFILE clickhouse-server") == "LimitNOFILE=262144"
 
 
@@ -142,7 +188,17 @@ def test_xml_checker_refuses_bad_files(host):
     assert host.run(f"{check} /etc/clickhouse-server/users.d/forge-users.xml --no-plaintext-password").rc == 0
 
 
-def test_zookeeper_data_out_of_tmp_and_4lw_health():
+def test_zookeeper_data_out_of_tmp_and_4lw_health(host):
+    # the running server, not only its config file: the transaction log it holds open (ClickHouse's session
+    # is a transaction) is under /var/lib/zookeeper; /proc/PID/fd is readable by the process's own user only.
+    # ZooKeeper opens a log at the first transaction after its start: ClickHouse's read opens a session if it
+    # had none (after a ZooKeeper restart)
+    assert int(query(ADDR, "SELECT count() FROM system.zookeeper WHERE path = '/'", *ADMIN)[1]) > 0
+    pid = host.check_output("pgrep -u zookeeper -o java")
+    logs = host.check_output(
+        f"runuser -u zookeeper -- find /proc/{pid}/fd -lname '*/version-2/*' -printf '%l\\n'"
+    ).split()
+    assert logs and all(path.startswith("/var/lib/zookeeper/version-2/") for path in logs), logs
     assert four_letter(ADDR, "ruok") == "imok"
     srvr = four_letter(ADDR, "srvr")
     assert "Mode: standalone" in srvr

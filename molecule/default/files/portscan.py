@@ -1,4 +1,4 @@
-"""Test tool (secure_link scenario): connect() scan of TCP ports of one address.
+"""Test tool (default scenario, side_effect.yml): connect() scan of TCP ports of one address.
 
   portscan.py ADDRESS [FIRST LAST]   prints the open ports, one per line, then "scanned N"
 A dropped SYN times out (TIMEOUT seconds), a closed port answers RST at once. The probes start

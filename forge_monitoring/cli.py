@@ -12,7 +12,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="forge-monitoring")
     sub = parser.add_subparsers(dest="command", required=True)
     lab.add_arguments(sub.add_parser("lab", help="the embedded Docker lab"))
-    roledocs.add_arguments(sub.add_parser("docs", help="regenerate the README's role variable tables"))
+    roledocs.add_arguments(sub.add_parser("docs", help="regenerate the role variable tables in roles/*/README.md"))
     plan.add_arguments(sub.add_parser("plan", help="the capacity plan: sizing, retention, disk chart, report"))
     contracts.add_arguments(sub.add_parser("contracts", help="what roles/ uses from upstream, against the contracts"))
     args = parser.parse_args(argv)

@@ -1,15 +1,16 @@
 """``forge-monitoring plan -i <inventory>``: the capacity plan for people.
 
 It reads the inventory through ``ansible-inventory --list`` (no host is contacted) and runs the same functions
-as preflight (filter_plugins/preflight.py ``capacity``, sizing.py, retention.py). It prints the sizing table
-per host and the retention/storage table, and writes a Markdown report and a chart of projected disk use per
-signal over 24 months (PNG and SVG).
+as preflight (filter_plugins/preflight.py ``capacity``, forge_monitoring/sizing.py, retention.py). It prints
+the sizing table per host and the retention/storage table, and writes a Markdown report and a chart of
+projected disk use per signal over 24 months (PNG and SVG).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from forge_monitoring.filters import load
+from forge_monitoring.retention import usage_at
 
 ROOT = Path(__file__).resolve().parent.parent
 MONTHS = 24
@@ -204,7 +206,6 @@ def chart(host: str, plan: dict, out: Path) -> list[Path]:
     matplotlib.rcParams["svg.hashsalt"] = "forge-monitoring"
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    usage_at = load("retention").usage_at
     days = [d * MONTHS * MONTH_DAYS / 240 for d in range(241)]
     months = [d / MONTH_DAYS for d in days]
     series = {sig: [] for sig in plan["signals"]}
@@ -247,7 +248,7 @@ def report(inventory: Path, capacity: dict, charts: dict[str, list[Path]]) -> st
         f"# Capacity plan: {inventory}",
         "",
         f"Generated {datetime.date.today().isoformat()} by `forge-monitoring plan` from the inventory alone (no host",
-        "contacted), with the functions preflight uses (filter_plugins/sizing.py, retention.py, preflight.py).",
+        "contacted), with the functions preflight uses (forge_monitoring/sizing.py, retention.py, preflight.py).",
         "The model and every default are in docs/sizing.md.",
         "",
         "## Memory and CPU per host",
@@ -270,7 +271,16 @@ def report(inventory: Path, capacity: dict, charts: dict[str, list[Path]]) -> st
     return "\n".join(lines).rstrip() + "\n"
 
 
+MATPLOTLIB_MISSING = (
+    "the plan's charts need matplotlib, which is an optional extra: pip install 'forge-monitoring[plan]' "
+    "(scripts/bootstrap-venv.sh installs it)"
+)
+
+
 def run(args: argparse.Namespace) -> int:
+    if importlib.util.find_spec("matplotlib") is None:
+        print(f"[plan] {MATPLOTLIB_MISSING}", file=sys.stderr)
+        return 2
     try:
         hostvars, groups = read_inventory(args.inventory)
         capacity = build(hostvars, groups, args.start)

@@ -53,7 +53,7 @@ else
   echo "[venv] refreshing .venv from pyproject.toml" >&2
 fi
 log=.venv/pip-install.log
-if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e ".[test]"; } > "$log" 2>&1; then
+if ! { .venv/bin/pip install -q --upgrade pip && .venv/bin/pip install -q -e ".[test,plan]"; } > "$log" 2>&1; then
   grep -v "is ignored: it is neither" "$log" | tail -30 >&2
   echo "[venv] pip install failed (full log: $log)" >&2
   exit 1

@@ -1,4 +1,4 @@
-"""filter_plugins/clickhouse_dsn.py: credentials survive the round trip through the DSN parser clickhouse-go uses.
+"""forge_monitoring/clickhouse_dsn.py: credentials survive the round trip through the DSN parser clickhouse-go uses.
 
 Go's url.Parse + url.ParseQuery are modelled by urlsplit + parse_qs (both decode %XX and turn + into a space,
 both end the query at #)."""
@@ -6,10 +6,11 @@ both end the query at #)."""
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from clickhouse_dsn import clickhouse_dsn, clickhouse_dsn_quote
 from hypothesis import given
 from hypothesis import strategies as st
+
+from forge_monitoring.clickhouse_dsn import clickhouse_dsn, clickhouse_dsn_quote
+from forge_monitoring.errors import FilterError
 
 NASTY = "p@ss:w/o?r#d%41+x &y=z"
 
@@ -43,5 +44,5 @@ def test_ipv6_is_bracketed_and_an_env_reference_passes_through():
 
 @pytest.mark.parametrize("args", [("", 9000), ("h", 0), ("h", "x"), ("h", True), (["h"], 9000)])
 def test_bad_host_or_port_is_refused_naming_the_filter(args):
-    with pytest.raises(AnsibleFilterError, match="clickhouse_dsn"):
+    with pytest.raises(FilterError, match="clickhouse_dsn"):
         clickhouse_dsn(*args, "u", "p")

@@ -1,25 +1,16 @@
 """clickhouse_topology / coordinator_ensemble: cluster and coordinator ensemble from the inventory
-(filter_plugins/clickhouse_topology.py)."""
-
-import importlib.machinery
-import importlib.util
+(forge_monitoring/clickhouse_topology.py)."""
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from clickhouse_topology import FilterModule, clickhouse_topology, coordinator_ensemble
-from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
+
+from forge_monitoring.clickhouse_topology import clickhouse_topology, coordinator_ensemble
+from forge_monitoring.errors import FilterError
 
 
 def _hv(**hosts):
     return {name: dict(v) for name, v in hosts.items()}
-
-
-def test_filters_are_registered():
-    filters = FilterModule().filters()
-    assert filters["clickhouse_topology"] is clickhouse_topology
-    assert filters["coordinator_ensemble"] is coordinator_ensemble
 
 
 def test_one_node_defaults_to_shard_1_and_its_own_name():
@@ -57,7 +48,7 @@ def test_two_shards_by_two_replicas_in_group_order():
     ],
 )
 def test_topology_refuses_bad_input(hosts, hv, message):
-    with pytest.raises(AnsibleFilterError, match="clickhouse_topology") as err:
+    with pytest.raises(FilterError, match="clickhouse_topology") as err:
         clickhouse_topology(hosts, hv)
     assert message in str(err.value)
 
@@ -79,7 +70,7 @@ def test_ensemble_ids_follow_group_order_and_honour_fixed_ids():
     ],
 )
 def test_ensemble_refuses_bad_input(hosts, hv, message):
-    with pytest.raises(AnsibleFilterError, match="coordinator_ensemble") as err:
+    with pytest.raises(FilterError, match="coordinator_ensemble") as err:
         coordinator_ensemble(hosts, hv)
     assert message in str(err.value)
 
@@ -103,41 +94,3 @@ def test_ensemble_property_ids_unique(pairs):
     hosts = [f"z{i}" for i in range(2 * pairs + 1)]
     out = coordinator_ensemble(hosts, {h: {} for h in hosts})
     assert sorted(s["id"] for s in out) == list(range(1, len(hosts) + 1))
-
-
-def _tool(path):
-    loader = importlib.machinery.SourceFileLoader(path.name.replace("-", "_"), str(path))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
-
-
-def test_backup_tool_replica_path_and_create_statement(tmp_path):
-    tool = _tool(ROOT / "roles/clickhouse/files/clickhouse-backup-tool")
-    sql = (
-        "ATTACH TABLE events\n(d Date)\nENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/events', '{replica}')"
-    )
-    assert tool.replica_path(sql, {"shard": "02", "replica": "n4"}) == "/clickhouse/tables/02/events/replicas/n4"
-    assert tool.replica_path("ENGINE = MergeTree ORDER BY n", {}) is None
-    (tmp_path / "metadata").mkdir()
-    (tmp_path / "metadata/e.sql").write_text(sql)
-    entry = {"database": "default", "table": "events", "metadata": "metadata/e.sql"}
-    assert tool.metadata_sql(tmp_path, entry).startswith("CREATE TABLE `default`.`events`\n(d Date)")
-    # checksums: written, verified, and a changed file is reported
-    (tmp_path / "data").mkdir()
-    (tmp_path / "data/part").write_bytes(b"x")
-    assert tool.write_sums(tmp_path) == 2
-    assert tool.check_sums(tmp_path) == (2, [])
-    (tmp_path / "data/part").write_bytes(b"y")
-    assert tool.check_sums(tmp_path) == (2, ["data/part"])
-
-
-def test_backup_tool_retention_keeps_the_newest(tmp_path):
-    tool = _tool(ROOT / "roles/clickhouse/files/clickhouse-backup-tool")
-    for name in ("20260101T000000Z", "20260102T000000Z", "20260103T000000Z", "unrelated"):
-        (tmp_path / name).mkdir()
-        if name != "unrelated":
-            (tmp_path / name / "manifest.json").write_text("{}")
-    assert tool.retention(tmp_path, 2) == ["20260101T000000Z"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["20260102T000000Z", "20260103T000000Z", "unrelated"]

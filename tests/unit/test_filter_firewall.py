@@ -1,10 +1,11 @@
 import ipaddress
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from firewall import forge_firewall_rules
 from hypothesis import given
 from hypothesis import strategies as st
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.firewall import forge_firewall_rules
 
 BASE = [{"name": "ntp", "port": 123, "proto": "udp", "sources": ["10.213.0.0/24"]}]
 
@@ -52,12 +53,12 @@ def test_same_port_merges_and_overlaps_collapse():
     ],
 )
 def test_invalid_declarations_are_named(entry, msg):
-    with pytest.raises(AnsibleFilterError, match=f"forge_firewall_rules: .*{msg}"):
+    with pytest.raises(FilterError, match=f"forge_firewall_rules: .*{msg}"):
         forge_firewall_rules([entry])
 
 
 def test_not_a_list():
-    with pytest.raises(AnsibleFilterError, match="forge_firewall_rules: expected a list"):
+    with pytest.raises(FilterError, match="forge_firewall_rules: expected a list"):
         forge_firewall_rules({"name": "x"})
 
 

@@ -1,6 +1,7 @@
 import pytest
-from ansible.errors import AnsibleFilterError
-from forge_report import forge_verify_table
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.report import forge_verify_table
 
 ROWS = [
     {"component": "node_exporter", "ok": True, "endpoint": "10.0.0.1:9100", "detail": "version 1.5.0"},
@@ -66,6 +67,6 @@ def test_empty_host():
     ],
 )
 def test_bad_input_names_the_filter(rows, subs, message):
-    with pytest.raises(AnsibleFilterError, match="forge_verify_table") as err:
+    with pytest.raises(FilterError, match="forge_verify_table") as err:
         forge_verify_table(rows, "h", subs)
     assert message in str(err.value)

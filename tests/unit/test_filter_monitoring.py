@@ -1,12 +1,13 @@
-"""filter_plugins/monitoring.py: the metric registry check and the alert condition parser."""
+"""forge_monitoring/monitoring.py: the metric registry check and the alert condition parser."""
 
 import copy
 
 import pytest
 import yaml
-from ansible.errors import AnsibleFilterError
 from conftest import ROOT
-from monitoring import forge_metric_problems, parse_condition
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.monitoring import forge_metric_problems, parse_condition
 
 SEED = yaml.safe_load((ROOT / "playbooks/vars/monitoring.yml").read_text())
 
@@ -92,5 +93,5 @@ def test_parse_rejects_malformed_conditions(condition):
 
 
 def test_non_list_arguments_raise_naming_the_filter():
-    with pytest.raises(AnsibleFilterError, match="forge_metric_problems: alerts must be a list"):
+    with pytest.raises(FilterError, match="forge_metric_problems: alerts must be a list"):
         forge_metric_problems([], {}, [])

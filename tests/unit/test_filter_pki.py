@@ -1,10 +1,11 @@
 from datetime import UTC, datetime
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from hypothesis import given
 from hypothesis import strategies as st
-from pki import forge_asn1_epoch, forge_pki_paths
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.pki import forge_asn1_epoch, forge_pki_paths
 
 
 def test_paths_follow_the_contract():
@@ -39,7 +40,7 @@ def test_paths_edge_cases():
     ],
 )
 def test_paths_invalid(names, pki_dir, msg):
-    with pytest.raises(AnsibleFilterError, match=f"forge_pki_paths: .*{msg}"):
+    with pytest.raises(FilterError, match=f"forge_pki_paths: .*{msg}"):
         forge_pki_paths(names, pki_dir)
 
 
@@ -50,7 +51,7 @@ def test_asn1_epoch():
 
 @pytest.mark.parametrize("value", ["2027-11-28", "20271328093000Z", 1827394200, None])
 def test_asn1_epoch_invalid(value):
-    with pytest.raises(AnsibleFilterError, match="forge_asn1_epoch"):
+    with pytest.raises(FilterError, match="forge_asn1_epoch"):
         forge_asn1_epoch(value)
 
 

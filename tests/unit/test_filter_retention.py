@@ -4,20 +4,15 @@ import datetime
 import math
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from retention import MONTH_DAYS, FilterModule, forge_retention, retention_plan, usage_at
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.retention import MONTH_DAYS, forge_retention, retention_plan, usage_at
 
 START = "2026-01-01"
 # The seed gives only the total (50 GB/month); this split (40 % traces, 40 % logs, 20 % metrics) is an assumption.
 SEED_SPLIT = {"traces": {"monthly_gb": 20}, "logs": {"monthly_gb": 20}, "metrics": {"monthly_gb": 10}}
-
-
-def test_filters_are_registered():
-    filters = FilterModule().filters()
-    assert filters["forge_retention"] is forge_retention
-    assert filters["forge_retention_plan"] is retention_plan
 
 
 def test_defaults_ttls_and_durations():
@@ -73,7 +68,7 @@ def test_seed_with_logs_kept_a_year_does_not_fit():
     assert plan["fill_day"] == pytest.approx(359.67, abs=0.01)
     assert plan["fill_date"] == "2026-12-26"
     assert plan["disk_full_date"] is None
-    with pytest.raises(AnsibleFilterError) as err:
+    with pytest.raises(FilterError) as err:
         forge_retention(SEED_SPLIT, None, 500, start=START)
     msg = str(err.value)
     assert msg.startswith("forge_retention: retention needs 504.2 GB (")
@@ -163,7 +158,7 @@ def test_invalid_input(kwargs, pattern):
     args = {"estimates": None, "retention": None, "disk_gb": 500, "start": START, **kwargs}
     positional = [args.pop("estimates"), args.pop("retention"), args.pop("disk_gb")]
     for func in (retention_plan, forge_retention):
-        with pytest.raises(AnsibleFilterError, match=pattern) as err:
+        with pytest.raises(FilterError, match=pattern) as err:
             func(*positional, **args)
         assert str(err.value).startswith("forge_retention: ")
 
@@ -258,11 +253,11 @@ def test_usage_moves_to_cold_after_the_move_age():
 
 @pytest.mark.parametrize("day", [-1, "10", True])
 def test_usage_rejects_bad_days(day):
-    with pytest.raises(AnsibleFilterError, match="forge_retention: day"):
+    with pytest.raises(FilterError, match="forge_retention: day"):
         usage_at(retention_plan(None, None, 500), day)
 
 
 @pytest.mark.parametrize("shards", [0, 1.5, True, "2"])
 def test_shards_must_be_whole_and_positive(shards):
-    with pytest.raises(AnsibleFilterError, match="forge_retention: shards"):
+    with pytest.raises(FilterError, match="forge_retention: shards"):
         retention_plan(None, None, 500, shards=shards)

@@ -1,12 +1,13 @@
-"""signoz_compat_problems: upgrade stops and minimum versions (filter_plugins/signoz_compat.py)."""
+"""signoz_compat_problems: upgrade stops and minimum versions (forge_monitoring/signoz_compat.py)."""
 
 import pytest
 import yaml
-from ansible.errors import AnsibleFilterError
+from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
-from signoz_compat import (
-    FilterModule,
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.signoz_compat import (
     signoz_compat_inventory_problems,
     signoz_compat_problems,
     signoz_invite_api,
@@ -15,8 +16,6 @@ from signoz_compat import (
     signoz_ttl_todo,
     signoz_version_tuple,
 )
-
-from tests.conftest import ROOT
 
 COMPAT = {
     "signoz_upgrade_stops": ["0.94.0", "0.131.0", "0.135.0"],
@@ -28,13 +27,6 @@ COMPAT = {
 
 def v(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
     return {"signoz": signoz, "collector": collector, "clickhouse": clickhouse}
-
-
-def test_registered():
-    assert FilterModule().filters()["signoz_compat_problems"] is signoz_compat_problems
-    assert FilterModule().filters()["signoz_invite_api"] is signoz_invite_api
-    assert FilterModule().filters()["signoz_ttl_todo"] is signoz_ttl_todo
-    assert FilterModule().filters()["signoz_compat_inventory_problems"] is signoz_compat_inventory_problems
 
 
 def fv(signoz="0.129.0", collector="0.144.5", clickhouse="25.5.6"):
@@ -51,8 +43,8 @@ def test_inventory_pins_compatible_on_every_signoz_host():
 
 
 def test_inventory_refuses_a_host_whose_clickhouse_is_too_old():
-    hv = {"a": {}, "b": {"signoz_clickhouse_version": "24.8.1"}}
-    out = signoz_compat_inventory_problems(hv, {"signoz": ["a", "b"]}, fv())
+    hv = {"a": {}, "b": {"clickhouse_version": "24.8.1"}}
+    out = signoz_compat_inventory_problems(hv, {"signoz": ["a", "b"], "clickhouse": ["a", "b"]}, fv())
     assert out == [
         "b: signoz 0.129.0 needs clickhouse >= 25.5.6 (from signoz 0.94.0 on); the manifest has clickhouse 24.8.1"
     ]
@@ -67,9 +59,10 @@ def test_inventory_refuses_incompatible_pins():
 
 def test_inventory_substituted_clickhouse_skips_its_minimums_only():
     sub = {"clickhouse": {"kind": "substitute"}}
-    hv = {"a": {"forge_env": "lab", "signoz_clickhouse_version": "18.16.1", "forge_substitutes": sub}}
-    assert signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv()) == []
-    out = signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv(signoz="0.143.0"))
+    hv = {"a": {"forge_env": "lab", "clickhouse_version": "18.16.1", "forge_substitutes": sub}}
+    groups = {"signoz": ["a"], "clickhouse": ["a"]}
+    assert signoz_compat_inventory_problems(hv, groups, fv()) == []
+    out = signoz_compat_inventory_problems(hv, groups, fv(signoz="0.143.0"))
     assert [p.split(" needs ")[1].split(" ")[0] for p in out] == ["collector"]
 
 
@@ -78,11 +71,11 @@ def test_a_declared_substitute_skips_nothing_outside_the_lab(env):
     hv = {
         "a": {
             "forge_env": env,
-            "signoz_clickhouse_version": "18.16.1",
+            "clickhouse_version": "18.16.1",
             "forge_substitutes": {"clickhouse": {"kind": "substitute"}},
         }
     }
-    out = signoz_compat_inventory_problems(hv, {"signoz": ["a"]}, fv())
+    out = signoz_compat_inventory_problems(hv, {"signoz": ["a"], "clickhouse": ["a"]}, fv())
     assert out == [
         "a: signoz 0.129.0 needs clickhouse >= 25.5.6 (from signoz 0.94.0 on); the manifest has clickhouse 18.16.1"
     ]
@@ -94,7 +87,7 @@ def test_inventory_without_signoz_hosts_has_nothing_to_check():
 
 @pytest.mark.parametrize("bad", [None, {}, {"artifacts": []}])
 def test_inventory_invalid_manifest(bad):
-    with pytest.raises(AnsibleFilterError, match="signoz_compat_inventory_problems"):
+    with pytest.raises(FilterError, match="signoz_compat_inventory_problems"):
         signoz_compat_inventory_problems({}, {"signoz": []}, bad)
 
 
@@ -111,7 +104,7 @@ def test_inventory_without_a_clickhouse_version():
     pins = fv()
     del pins["apt"]
     assert signoz_compat_inventory_problems({"a": {}}, {"signoz": ["a"]}, pins) == [
-        "a: no ClickHouse version (forge_versions.apt['clickhouse-server'] or signoz_clickhouse_version)"
+        "a: no ClickHouse version (forge_versions.apt['clickhouse-server'] or clickhouse_version)"
     ]
 
 
@@ -153,8 +146,15 @@ def test_versions_yml_pins_clickhouse_once():
         "the manifest has clickhouse 24.8.1.5" in p
         for p in signoz_compat_inventory_problems(hosts, {"signoz": ["a"]}, old)
     )
+    # and SigNoz's own view is the ClickHouse host's package pin, never a second variable (issue 16)
+    signoz_vars = yaml.safe_load((ROOT / "roles" / "signoz" / "vars" / "main.yml").read_text())
+    assert "clickhouse_version" in signoz_vars["__signoz_clickhouse_version"], ch
+    assert "forge_versions.apt['clickhouse-server']" in signoz_vars["__signoz_clickhouse_version"], ch
     defaults = yaml.safe_load((ROOT / "roles" / "signoz" / "defaults" / "main.yml").read_text())
-    assert "forge_versions.apt['clickhouse-server']" in defaults["signoz_clickhouse_version"], ch
+    assert "signoz_clickhouse_version" not in defaults
+    # a ClickHouse host's pin is what the check reads
+    pinned = {"a": {}, "c": {"clickhouse_version": "24.8.1.5"}}
+    assert signoz_compat_inventory_problems(pinned, {"signoz": ["a"], "clickhouse": ["c"]}, fv)
 
 
 def test_compatible_set_and_fixture_suffix():
@@ -209,7 +209,7 @@ def test_downgrade_refused():
     ],
 )
 def test_invalid_input(versions, compat, kw, msg):
-    with pytest.raises(AnsibleFilterError, match="signoz_compat") as e:
+    with pytest.raises(FilterError, match="signoz_compat") as e:
         signoz_compat_problems(versions, compat, **kw)
     assert msg in str(e.value)
 
@@ -329,9 +329,9 @@ def test_ttl_requests_from_the_plan_fit_the_contract():
             assert set(q["required"]) <= keys <= set(q["required"]) | set(q["optional"])
             assert r["type"] in q["enums"]["type"]
     assert signoz_ttl_requests({}, "cold") == []
-    with pytest.raises(AnsibleFilterError, match="signoz_ttl_requests"):
+    with pytest.raises(FilterError, match="signoz_ttl_requests"):
         signoz_ttl_requests({"signals": {"traces": {}}}, "cold")
-    with pytest.raises(AnsibleFilterError, match="no cold volume"):
+    with pytest.raises(FilterError, match="no cold volume"):
         signoz_ttl_requests(PLAN, "")
 
 

@@ -1,13 +1,13 @@
-"""forge_sizing: memory/CPU budgets per host (filter_plugins/sizing.py)."""
+"""forge_sizing: memory/CPU budgets per host (forge_monitoring/sizing.py)."""
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sizing import (
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.sizing import (
     COMPONENTS,
     DEFAULT_BUDGETS_MB,
-    FilterModule,
     forge_components_for,
     forge_host_resources,
     forge_sizing,
@@ -19,10 +19,6 @@ SEED_HOST = {"name": "vms-1", "ram_mb": 8192, "cores": 4, "disk_gb": 500}
 
 def _host(ram_mb=8192, cores=4, disk_gb=500, name="vms-1"):
     return {"name": name, "ram_mb": ram_mb, "cores": cores, "disk_gb": disk_gb}
-
-
-def test_filter_is_registered():
-    assert FilterModule().filters()["forge_sizing"] is forge_sizing
 
 
 def test_seed_host_gives_clickhouse_the_remainder():
@@ -110,7 +106,7 @@ def test_component_order_does_not_matter():
 
 
 def test_refuses_when_fixed_budgets_exceed_ram():
-    with pytest.raises(AnsibleFilterError) as err:
+    with pytest.raises(FilterError) as err:
         forge_sizing(_host(ram_mb=6144), VMS)
     msg = str(err.value)
     assert msg.startswith("forge_sizing: host vms-1 has 6144 MB RAM; the fixed budgets need 6656 MB (")
@@ -120,12 +116,12 @@ def test_refuses_when_fixed_budgets_exceed_ram():
 
 
 def test_refuses_when_clickhouse_minimum_does_not_fit():
-    with pytest.raises(AnsibleFilterError, match=r"^forge_sizing: host vms-1 has 7000 MB RAM.*at least 1024 MB"):
+    with pytest.raises(FilterError, match=r"^forge_sizing: host vms-1 has 7000 MB RAM.*at least 1024 MB"):
         forge_sizing(_host(ram_mb=7000), VMS)
 
 
 def test_refuses_fixed_clickhouse_below_minimum():
-    with pytest.raises(AnsibleFilterError, match=r"^forge_sizing: host vms-1 .*ClickHouse is fixed at 512 MB"):
+    with pytest.raises(FilterError, match=r"^forge_sizing: host vms-1 .*ClickHouse is fixed at 512 MB"):
         forge_sizing(_host(ram_mb=16384), VMS, {"clickhouse": 512})
 
 
@@ -152,7 +148,7 @@ def test_refuses_fixed_clickhouse_below_minimum():
     ],
 )
 def test_invalid_input(host, components, budgets, pattern):
-    with pytest.raises(AnsibleFilterError, match=pattern) as err:
+    with pytest.raises(FilterError, match=pattern) as err:
         forge_sizing(host, components, budgets)
     assert str(err.value).startswith("forge_sizing: ")
 
@@ -167,7 +163,7 @@ placements = st.lists(st.sampled_from(COMPONENTS), min_size=1, unique=True)
 def test_allocations_never_exceed_the_host(ram, cores, comps):
     try:
         out = forge_sizing(_host(ram_mb=ram, cores=cores), comps)
-    except AnsibleFilterError as err:
+    except FilterError as err:
         assert str(err).startswith("forge_sizing: host vms-1 has ")
         return
     assert sum(c["memory_max_mb"] for c in out["components"].values()) + out["os_reserve_mb"] <= ram
@@ -219,7 +215,7 @@ def test_host_resources_take_the_disk_holding_var_lib():
     ],
 )
 def test_host_resources_refuse_what_they_cannot_size(resources, facts, match):
-    with pytest.raises(AnsibleFilterError, match=match):
+    with pytest.raises(FilterError, match=match):
         forge_host_resources("h", resources, facts)
 
 
@@ -227,5 +223,5 @@ def test_components_follow_the_groups_once_each_in_placement_order():
     sized = {"clickhouse": ["clickhouse"], "signoz": ["signoz", "alertmanager"], "agents": ["agent"]}
     assert forge_components_for(["signoz", "clickhouse", "vms_site"], sized) == ["clickhouse", "signoz", "alertmanager"]
     assert forge_components_for([], sized) == []
-    with pytest.raises(AnsibleFilterError, match="forge_components_for"):
+    with pytest.raises(FilterError, match="forge_components_for"):
         forge_components_for(["a"], ["clickhouse"])

@@ -2,10 +2,11 @@ import base64
 import ipaddress
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from hypothesis import given
 from hypothesis import strategies as st
-from wireguard import forge_wg_addresses, forge_wg_peer_keys
+
+from forge_monitoring.errors import FilterError
+from forge_monitoring.wireguard import forge_wg_addresses, forge_wg_peer_keys
 
 KEY = base64.b64encode(bytes(range(32))).decode()  # a well-formed public key
 
@@ -45,7 +46,7 @@ def test_edge_a_full_network():
     ],
 )
 def test_invalid_input_is_named(args, msg):
-    with pytest.raises(AnsibleFilterError, match=f"forge_wg_addresses: .*{msg}"):
+    with pytest.raises(FilterError, match=f"forge_wg_addresses: .*{msg}"):
         forge_wg_addresses(*args)
 
 
@@ -99,5 +100,5 @@ def test_peer_keys_fresh_wins_registry_fills_in():
     ],
 )
 def test_peer_keys_invalid(args, msg):
-    with pytest.raises(AnsibleFilterError, match=f"forge_wg_peer_keys: .*{msg}"):
+    with pytest.raises(FilterError, match=f"forge_wg_peer_keys: .*{msg}"):
         forge_wg_peer_keys(*args)

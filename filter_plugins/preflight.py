@@ -11,13 +11,14 @@ import importlib.util
 import ipaddress
 import re
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from jinja2 import Undefined
+
+from forge_monitoring.hostvars import plain as _plain
 
 
 def sibling(name):
@@ -36,7 +37,6 @@ _sizing = sibling("sizing")
 retention_plan = sibling("retention").retention_plan
 
 TEMPLATE_REF = re.compile(r"^\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}$")
-VAULT_REF = re.compile(r"\bvault_[a-z0-9_]+\b(?!\s*\|\s*default)")
 UNDEFINED_VAULT = re.compile(r"'(vault_[a-z0-9_]+)' is undefined")
 NETWORK_VAR = re.compile(r"^[a-z][a-z0-9_]*_(network|cidr)$")
 SPEC_KEYS = ("type", "elements", "choices", "options")
@@ -115,15 +115,6 @@ def _form(option):
     if option.get("choices"):
         kind += " (one of " + ", ".join(map(str, option["choices"])) + ")"
     return kind
-
-
-def _plain(value):
-    """Ansible's lazy containers as plain dicts and lists, so messages name plain types."""
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _check_option(host, role, var, option, value):
@@ -251,8 +242,8 @@ def _network_decls(hv):
 
 
 def forge_secret_problems(hostvars, groups, placement, roles):
-    """Every vault_* variable that an applied role's defaults, or an inventory variable, reference and the
-    inventory does not define."""
+    """Every vault_* variable that an inventory variable references and the inventory does not define. (Those the
+    applied roles' defaults read, `| default('')` or not, with their forms: forge_monitoring/checks/secrets.py.)"""
     _need("forge_secret_problems", groups, dict, "groups as a dict")
     _need("forge_secret_problems", roles, dict, "roles as a dict of {specs, defaults}")
     problems = []
@@ -266,15 +257,6 @@ def forge_secret_problems(hostvars, groups, placement, roles):
                     problems.append(
                         f"{host}: {ref} is not defined (needed by the inventory variable {key}); expected a "
                         f"vault-encrypted string, e.g. in inventories/<env>/group_vars/all/vault.yml"
-                    )
-        for role in host_roles(host, groups, placement, roles):
-            for ref in sorted(set(VAULT_REF.findall(roles[role].get("defaults") or ""))):
-                value = _get(hv, ref)
-                if value is None or (isinstance(value, str) and not value.strip()):
-                    state = "is empty" if ref in hv else "is not defined"
-                    problems.append(
-                        f"{host}: {ref} {state} (needed by roles/{role}); expected a vault-encrypted string, "
-                        f"e.g. in inventories/<env>/group_vars/all/vault.yml (ansible-vault encrypt_string)"
                     )
     return problems
 

@@ -37,7 +37,12 @@ def vault_test_values():
     refs = set()
     for defaults in ROOT.glob("roles/*/defaults/main.yml"):
         refs |= set(re.findall(r"\bvault_[a-z0-9_]+\b", defaults.read_text()))
-    return {ref: f"test-only-{ref}-0123456789abcdef" for ref in sorted(refs)}
+    values = {ref: f"test-only-{ref}-0123456789abcdef" for ref in sorted(refs)}
+    # the forms upstream enforces (forge_monitoring/checks/secrets.py): SigNoz's password policy, and the
+    # 32-byte cookie secret of oauth2-proxy
+    values["vault_signoz_root_password"] = "Test-only-root-Passw0rd!"
+    values["vault_frontend_oauth_cookie_secret"] = "test-only-cookie-secret-32-byte!"
+    return values
 
 
 def production_copy(tmp_path):
@@ -49,10 +54,11 @@ def production_copy(tmp_path):
 
 
 def production_with_cold_volume(tmp_path):
-    """production_copy with the remedy its plan names: a 500 GB cold volume on vms-1."""
+    """production_copy with the remedy its plan names: a 500 GB cold volume on vms-1 (/srv/clickhouse-cold)."""
     inv = production_copy(tmp_path)
     (inv / "host_vars" / "vms-1.example.internal.yml").write_text(
         "---\nforge_private_address: 10.10.0.11\n"
         "forge_host_resources: {ram_mb: 8192, cores: 4, disk_gb: 500, cold_disk_gb: 500}\n"
+        "clickhouse_cold_disk_path: /srv/clickhouse-cold/\n"
     )
     return inv

@@ -89,7 +89,6 @@ def _single(tmp):
             "forge_host_resources": {"ram_mb": 8192, "cores": 4, "disk_gb": 500, "cold_disk_gb": 500},
             "clickhouse_data_path": f"{data}/",
             "clickhouse_cold_disk_path": str(cold),
-            "clickhouse_cold_disk_gb": 500,
             "clickhouse_backup_dir": str(backups),
         }
     }

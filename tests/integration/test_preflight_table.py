@@ -2,9 +2,10 @@
 is contacted (the example hosts do not even resolve, so any contact would show as UNREACHABLE).
 
 The base inventory is a copy of inventories/production with test values for its vault secrets and the one change
-its plan asks for (a 500 GB cold volume, without which the seed's retention does not fit; see
-test_production_example_*). The rows run in
-parallel: each is a separate ansible-playbook process.
+its plan asks for (a 500 GB cold volume mounted at /srv/clickhouse-cold, without which the seed's retention does not
+fit; see test_production_example_*). Most rows are one-line changes to it: `line` edits one line of a file of
+inventories/production as an operator would, `host`/`allvars` add a value. The rows run in parallel: each is a
+separate ansible-playbook process. docs/preflight.md lists the checks class by class.
 """
 
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from runner import production_copy, run_ansible
+from runner import production_copy, run_ansible, vault_test_values
 
 ROOT = Path(__file__).resolve().parents[2]
 VMS, DEV1, DEV2 = "vms-1.example.internal", "dev-1.example.internal", "dev-2.example.internal"
@@ -26,7 +27,25 @@ def host(name, **values):
     base = {"forge_private_address": ADDR[name]}
     if name == VMS:
         base["forge_host_resources"] = VMS_RESOURCES
+        base["clickhouse_cold_disk_path"] = "/srv/clickhouse-cold/"
     return {f"host_vars/{name}.yml": {**base, **values}}
+
+
+def line(rel, old, new):
+    """One line of inventories/production/<rel> changed (the text must be there exactly once)."""
+    return {("line", rel, old): new}
+
+
+def hosts_edit(change):
+    """hosts.yml with change(children of all) applied."""
+    data = yaml.safe_load((ROOT / "inventories/production/hosts.yml").read_text())
+    change(data["all"]["children"])
+    return {"hosts.yml": data}
+
+
+def vault_without(name):
+    values = {k: v for k, v in vault_test_values().items() if k != name}
+    return {"group_vars/all/vault.yml": values}
 
 
 def allvars(**values):
@@ -135,7 +154,7 @@ CASES = {
     # types and ranges, through the roles' argument specs
     "port not an int": (
         allvars(node_exporter_port="abc"),
-        [f"{VMS}: node_exporter_port: argument 'node_exporter_port' is of type str", "expected int"],
+        [f"{VMS}: node_exporter_port is 'abc'; expected a TCP/UDP port 1-65535"],
     ),
     "port out of range": (
         allvars(node_exporter_port=70000),
@@ -143,18 +162,15 @@ CASES = {
     ),
     "bool not a bool": (
         allvars(base_sysctl_apply="maybe"),
-        [f"{DEV2}: base_sysctl_apply: argument 'base_sysctl_apply' is of type str", "expected bool"],
+        [f"{DEV2}: base_sysctl_apply is 'maybe'; expected true or false"],
     ),
     "dict not a dict": (
         allvars(base_sysctl=["vm.swappiness=1"]),
-        [f"{VMS}: base_sysctl: argument 'base_sysctl' is of type list", "expected dict"],
+        [f"{VMS}: base_sysctl is ['vm.swappiness=1']; expected a mapping"],
     ),
     "list not a list": (
         allvars(base_chrony_servers={"ntp": 1}),
-        [
-            f"{VMS}: base_chrony_servers: argument 'base_chrony_servers' is of type dict and we were unable to "
-            "convert to list: <class 'dict'> cannot be converted to a list; expected list of str"
-        ],
+        [f"{VMS}: base_chrony_servers is {{'ntp': 1}}; expected a list, each a DNS name or an IP address"],
     ),
     # ports on a host
     "two roles claim one port": (
@@ -246,13 +262,236 @@ CASES = {
         allvars(forge_metrics_extra=[{"name": "quantum_forge_pnl_total", "type": "gauge"}]),
         ["quantum_forge_pnl_total is declared twice"],
     ),
+    # addresses (forge_monitoring/checks/addresses.py, the schema's address and network formats)
+    "a dev host's address on the monitoring site's network": (
+        line(
+            "host_vars/dev-1.example.internal.yml",
+            "forge_private_address: 10.20.0.21",
+            "forge_private_address: 10.10.0.21",
+        ),
+        [
+            f"{DEV1}: forge_private_address is 10.10.0.21; expected an address inside its site's network "
+            "forge_networks.dev_sites (10.20.0.0/16)"
+        ],
+    ),
+    "two hosts with one address": (
+        line(
+            "host_vars/dev-2.example.internal.yml",
+            "forge_private_address: 10.20.0.22",
+            "forge_private_address: 10.20.0.21",
+        ),
+        [f"forge_private_address 10.20.0.21 is set on {DEV1}, {DEV2}; expected a different address per host"],
+    ),
+    "the tunnel network inside the dev sites' network": (
+        line("group_vars/all/main.yml", "wireguard_cidr: 10.250.0.0/24", "wireguard_cidr: 10.20.250.0/24"),
+        ["networks overlap: forge_networks.dev_sites (10.20.0.0/16) and wireguard_cidr (10.20.250.0/24)"],
+    ),
+    "the tunnel network without its prefix": (
+        line("group_vars/all/main.yml", "wireguard_cidr: 10.250.0.0/24", "wireguard_cidr: 10.250.0.0"),
+        [f"{DEV1}: wireguard_cidr is '10.250.0.0'; expected a network in CIDR form like 10.20.0.0/16"],
+    ),
+    "an admin network with host bits": (
+        line("group_vars/all/main.yml", "  - 10.0.0.0/24", "  - 10.0.0.1/24"),
+        [f"{VMS}: firewall_admin_networks[0] is '10.0.0.1/24'; expected a network in CIDR form"],
+    ),
+    # topology (forge_monitoring/checks/topology.py, with filter_plugins/clickhouse_topology.py)
+    "no coordinator host": (
+        hosts_edit(lambda c: c["vms_site"]["children"]["zookeeper"].update(hosts={})),
+        ["group zookeeper: has no hosts; expected at least one in a production inventory"],
+    ),
+    "an even coordinator ensemble": (
+        hosts_edit(lambda c: c["vms_site"]["children"]["zookeeper"]["hosts"].update({DEV1: None})),
+        ["group zookeeper: 2 coordinator servers; an ensemble needs an odd number (1, 3, 5) to keep a quorum"],
+    ),
+    "a misspelled group": (
+        hosts_edit(lambda c: c["vms_site"]["children"].update(zookeper=c["vms_site"]["children"].pop("zookeeper"))),
+        ["group zookeper: unknown group name (did you mean zookeeper?)", "group zookeeper: missing"],
+    ),
+    "a ClickHouse shard numbered from 2": (
+        host(VMS, clickhouse_shard=2),
+        ["group clickhouse: shards are numbered [2]; expected 1..1 without gaps (set clickhouse_shard)"],
+    ),
+    "two replicas under one name": (
+        {
+            **hosts_edit(lambda c: c["vms_site"]["children"]["clickhouse"]["hosts"].update({DEV1: None})),
+            **host(DEV1, clickhouse_replica=VMS),
+        },
+        [f"group clickhouse: clickhouse_replica '{VMS}' is used by"],
+    ),
+    "two VPN hubs": (
+        hosts_edit(lambda c: c["vms_site"]["children"]["vpn_hub"]["hosts"].update({DEV1: None})),
+        [
+            f"group vpn_hub: has 2 host(s) ({VMS}, {DEV1}); expected exactly one WireGuard hub for the spokes",
+            f"{DEV1}: is in both vpn_hub and vpn_spokes",
+        ],
+    ),
+    "an agent host outside the tunnel": (
+        hosts_edit(lambda c: c["dev_sites"]["children"]["vpn_spokes"]["hosts"].pop(DEV2)),
+        [f"{DEV2}: is in agents but not in vpn_spokes; expected every agent host in vpn_spokes"],
+    ),
+    # enumerations and shapes at any depth (the schema)
+    "a misspelled coordinator": (
+        line("group_vars/vms_site.yml", "forge_coordinator: zookeeper", "forge_coordinator: zookeper"),
+        [f"{VMS}: forge_coordinator is 'zookeper'; expected one of zookeeper, keeper"],
+    ),
+    "a user's role that does not exist": (
+        line("group_vars/frontend.yml", "    role: admin", "    role: owner"),
+        [f"{VMS}: forge_authorized_users[0].role is 'owner'; expected one of admin, viewer"],
+    ),
+    "a misspelled key in a user": (
+        line("group_vars/frontend.yml", "    email: you@example.com", "    mail: you@example.com"),
+        [f"{VMS}: forge_authorized_users[0] has unknown key(s) mail; expected a mapping {{github, email?, role}}"],
+    ),
+    "a string where a list is expected": (
+        line("group_vars/clickhouse.yml", "  - 10.10.0.0/24", "  10.10.0.0/24"),
+        [f"{VMS}: clickhouse_allowed_sources is '10.10.0.0/24'; expected a list, each a network in CIDR form"],
+    ),
+    "a certificate's usage": (
+        line("group_vars/dev_sites.yml", "    usage: client", "    usage: mtls"),
+        [f"{DEV1}: pki_certificates[0].usage is 'mtls'; expected one of server, client"],
+    ),
+    "a disk size with its unit": (
+        line("group_vars/dev_sites.yml", "  disk_gb: 200", "  disk_gb: 200GB"),
+        [f"{DEV2}: forge_host_resources.disk_gb is '200GB'; expected a number > 0"],
+    ),
+    "the TLS source misspelled": (
+        line("group_vars/frontend.yml", "frontend_tls_source: pki", "frontend_tls_source: acme"),
+        [f"{VMS}: frontend_tls_source is 'acme'; expected one of pki, files"],
+    ),
+    # secrets, `| default('')` or not, with their forms (forge_monitoring/checks/secrets.py)
+    "no OAuth client secret in the vault": (
+        vault_without("vault_frontend_oauth_client_secret"),
+        [
+            f"{VMS}: vault_frontend_oauth_client_secret (read by roles/frontend as frontend_oauth_client_secret) is "
+            "not defined; expected a vault-encrypted string"
+        ],
+    ),
+    "no JWT secret in the vault": (
+        vault_without("vault_signoz_jwt_secret"),
+        [f"{VMS}: vault_signoz_jwt_secret (read by roles/signoz as signoz_jwt_secret) is not defined"],
+    ),
+    "a short JWT secret": (
+        allvars(vault_signoz_jwt_secret="changeme-jwt-secret"),
+        [
+            f"{VMS}: vault_signoz_jwt_secret (read by roles/signoz as signoz_jwt_secret): it is 19 characters long; "
+            "expected at least 32"
+        ],
+    ),
+    "a root password outside SigNoz's policy": (
+        allvars(vault_signoz_root_password="correct horse battery staple"),
+        [
+            f"{VMS}: vault_signoz_root_password (read by roles/signoz as signoz_root_password): it lacks an "
+            "upper-case letter; it lacks a number"
+        ],
+    ),
+    "a cookie secret of the wrong size": (
+        allvars(vault_frontend_oauth_cookie_secret="0123456789abcdef0123"),
+        [
+            f"{VMS}: vault_frontend_oauth_cookie_secret (read by roles/frontend as frontend_oauth_cookie_secret): it "
+            "is 20 bytes; expected 16, 24 or 32 bytes, or base64 of them"
+        ],
+    ),
+    "a short CA passphrase": (
+        allvars(vault_pki_ca_passphrase="forge-ca"),
+        [
+            f"{DEV1}: vault_pki_ca_passphrase (read by roles/pki as pki_ca_passphrase): it is 8 characters long; "
+            "expected at least 16"
+        ],
+    ),
+    "one password for both ClickHouse users": (
+        allvars(vault_clickhouse_admin_password=vault_test_values()["vault_clickhouse_signoz_password"]),
+        [f"{VMS}: vault_clickhouse_signoz_password and vault_clickhouse_admin_password are the same"],
+    ),
+    "a short ClickHouse password": (
+        allvars(vault_clickhouse_admin_password="Admin-1"),
+        [
+            f"{VMS}: vault_clickhouse_admin_password (read by roles/clickhouse as clickhouse_admin_password): it is "
+            "7 characters long; expected at least 12"
+        ],
+    ),
+    # names and URLs (the schema's formats; forge_monitoring/checks/names.py)
+    "the domain as a URL": (
+        line("group_vars/all/main.yml", "forge_domain: example.com", "forge_domain: https://example.com"),
+        [f"{VMS}: forge_domain is 'https://example.com'; expected a DNS name without scheme or path"],
+    ),
+    "the server name as a URL": (
+        allvars(frontend_server_name="https://monitoring.example.com"),
+        [f"{VMS}: frontend_server_name is 'https://monitoring.example.com'; expected a DNS name without scheme"],
+    ),
+    "an apt mirror without its scheme": (
+        line(
+            "group_vars/all/main.yml",
+            "# base_apt_mirror: http://apt.example.internal/debian",
+            "base_apt_mirror: apt.example.internal/debian",
+        ),
+        [f"{DEV1}: base_apt_mirror is 'apt.example.internal/debian'; expected an http(s):// URL or an empty string"],
+    ),
+    "the external URL without its scheme": (
+        allvars(signoz_external_url="monitoring.example.com"),
+        [f"{VMS}: signoz_external_url is 'monitoring.example.com'; expected a URL with its scheme"],
+    ),
+    "a time zone that does not exist": (
+        allvars(base_timezone="Europe/Londn"),
+        [f"{DEV2}: base_timezone is 'Europe/Londn'; expected a time zone name of the tz database"],
+    ),
+    "a time zone in lower case": (
+        allvars(base_timezone="utc"),
+        [f"{VMS}: base_timezone is 'utc'; expected a time zone name of the tz database"],
+    ),
+    "a misspelled variable": (
+        line(
+            "group_vars/clickhouse.yml",
+            "# clickhouse_cold_disk_path: /srv/clickhouse-cold/",
+            "clickhouse_cold_disk_pth: /srv/clickhouse-cold/",
+        ),
+        [
+            f"{VMS}: clickhouse_cold_disk_pth is not a variable any role or play reads; did you mean "
+            "clickhouse_cold_disk_path?"
+        ],
+    ),
+    "a disk size in the variable that is gone": (
+        allvars(clickhouse_disk_gb=2000),
+        [f"{VMS}: clickhouse_disk_gb is not a variable any role or play reads"],
+    ),
+    # retention (forge_monitoring/checks/retention.py, the schema)
+    "compliance kept shorter than trading": (
+        line(
+            "group_vars/all/main.yml",
+            "  classes: {trading: 183, compliance: 365}",
+            "  classes: {trading: 183, compliance: 90}",
+        ),
+        [
+            f"{VMS}: forge_retention_policy.classes.compliance is 90 days, shorter than trading (183 days); "
+            "expected compliance >= trading"
+        ],
+    ),
+    "the compliance logs as trading data": (
+        line("group_vars/all/main.yml", "logs: compliance}", "logs: trading}"),
+        [f"{VMS}: forge_retention_policy.signals.logs is 'trading'; expected compliance"],
+    ),
+    "retention days as text": (
+        line("group_vars/all/main.yml", "compliance: 365}", "compliance: 1y}"),
+        [f"{VMS}: forge_retention_policy.classes.compliance is '1y'; expected a whole number of days >= 1"],
+    ),
+    "the headroom as a percentage": (
+        line("group_vars/all/main.yml", "forge_retention_headroom: 0.2", "forge_retention_headroom: 20"),
+        [f"{VMS}: forge_retention_headroom is 20; expected a fraction 0 <= x < 1"],
+    ),
+    "a cold volume the plan counts on, without its mount point": (
+        host(VMS, clickhouse_cold_disk_path=""),
+        [f"{VMS}: forge_host_resources.cold_disk_gb is 500 but clickhouse_cold_disk_path is empty"],
+    ),
+    "a cold mount point without its size": (
+        host(VMS, forge_host_resources={"ram_mb": 8192, "cores": 4, "disk_gb": 2000}),
+        [f"{VMS}: clickhouse_cold_disk_path is '/srv/clickhouse-cold/' but forge_host_resources.cold_disk_gb is 0"],
+    ),
     # several problems: all are reported at once
     "three problems at once": (
         {
             **host(DEV1, forge_private_address="nowhere"),
             **allvars(node_exporter_port="abc", forge_alerts_extra=[ALERT]),
         },
-        [f"{DEV1}: forge_private_address is 'nowhere'", f"{DEV2}: node_exporter_port: argument", "alert 'Ghost'"],
+        [f"{DEV1}: forge_private_address is 'nowhere'", f"{DEV2}: node_exporter_port is 'abc'", "alert 'Ghost'"],
     ),
 }
 
@@ -260,6 +499,13 @@ CASES = {
 def _make(tmp, files):
     inv = production_copy(tmp)
     for rel, data in {**host(VMS), **files}.items():
+        if isinstance(rel, tuple):  # line(): one line of a file changed
+            _, name, old = rel
+            path = inv / name
+            text = path.read_text()
+            assert text.count(old + "\n") == 1, f"{name}: {old!r} is not one line of it"
+            path.write_text(text.replace(old + "\n", data + "\n"))
+            continue
         path = inv / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("---\n" + yaml.safe_dump(data, sort_keys=False))

@@ -9,10 +9,8 @@ import re
 import sys
 
 import pytest
-from runner import ROOT, run_ansible
-
-sys.path.insert(0, str(ROOT / "tests"))
-import signoz_fixture_runner as fx  # noqa: E402
+import signoz_fixture_runner as fx
+from runner import ROOT, production_with_cold_volume, run_ansible
 
 PLAYBOOK = ROOT / "tests" / "integration" / "playbooks" / "signoz_api.yml"
 TRACKER = "SIGNOZ_PROMETHEUS_ACTIVE__QUERY__TRACKER_PATH"
@@ -142,7 +140,7 @@ def test_the_rendered_unit_starts_the_fixture_in_a_read_only_release(ch_port, tm
         fx.cleanup(base)
 
 
-PREFLIGHT = ROOT / "tests" / "integration" / "playbooks" / "signoz_preflight.yml"
+PREFLIGHT = ROOT / "playbooks" / "preflight.yml"
 
 
 @pytest.mark.parametrize(
@@ -156,21 +154,16 @@ PREFLIGHT = ROOT / "tests" / "integration" / "playbooks" / "signoz_preflight.yml
         ("Abc!1", False),  # too short
     ],
 )
-def test_preflight_applies_upstreams_root_password_policy(password, ok):
-    variables = {
-        "ansible_python_interpreter": sys.executable,
-        "forge_domain": "example.org",
-        "vault_signoz_jwt_secret": "j" * 32,
-        "vault_signoz_root_password": password,
-        "vault_clickhouse_signoz_password": "x",
-        # localhost has no ClickHouse 25.12: the lab's skip of the minimums (refused outside forge_env lab)
-        "forge_env": "lab",
-        "signoz_compat_skip": ["clickhouse"],
-    }
-    rc, out = run_ansible("ansible-playbook", "-i", "localhost,", PREFLIGHT, "-e", json.dumps(variables))
+def test_preflight_applies_upstreams_root_password_policy(password, ok, tmp_path):
+    """The controller's preflight (forge_monitoring/checks/secrets.py), on the production example with its vault's
+    root password replaced, before any host is touched."""
+    inv = production_with_cold_volume(tmp_path)
+    (inv / "group_vars" / "all" / "zz-root.yml").write_text(json.dumps({"vault_signoz_root_password": password}))
+    rc, out = run_ansible("ansible-playbook", "-i", inv, PREFLIGHT)
     assert (rc == 0) == ok, out
     if not ok:
-        assert "does not meet SigNoz's password policy" in out
+        assert "vault_signoz_root_password (read by roles/signoz as signoz_root_password): it " in out
+        assert "(SigNoz's password policy)" in " ".join(out.split()).replace("''", "'")
         assert password not in out
 
 

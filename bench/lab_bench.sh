@@ -6,11 +6,20 @@
 #   4. apt package floor    fresh containers of the same hosts, the same apt sources, and only
 #                           `apt-get update && apt-get install` of the packages the deploy added
 #                           (the lowest a cold deploy could go: its downloads and dpkg work)
-# Usage: bench/lab_bench.sh            (the lab is left down at the end; FORGE_BENCH_KEEP=1 leaves it up)
+#   5. per-host curve       bench/dev_host_curve.sh on the converged lab (between 3 and 4): no-change
+#                           site.yml at N = 0, 10, 25, 50 extra dev hosts, marginal seconds per host
+# Usage: bench/lab_bench.sh [--no-curve | --curve-only] [N ...]
+#   (the lab is left down at the end; FORGE_BENCH_KEEP=1 leaves it up). N ...: the curve's steps
+#   (default 10 25 50). --curve-only runs only bench/dev_host_curve.sh (on the lab as it is, or a fresh one).
 # The strategy is the project default (ansible.cfg); ANSIBLE_STRATEGY=linear benchmarks the stock one.
 # Counts come from the PLAY RECAP lines (changed=, failed=, unreachable= summed over the hosts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+curve=1
+case "${1:-}" in
+  --curve-only) shift; exec bench/dev_host_curve.sh "$@" ;;
+  --no-curve) curve=0; shift ;;
+esac
 scripts/bootstrap-venv.sh
 lab=(.venv/bin/forge-monitoring lab)
 log=$(mktemp -d)
@@ -44,6 +53,13 @@ for c in $(containers); do  # what the deploy added, and the apt sources it used
 done
 play "lab up (rerun, no change)"
 play "lab up -- --check --diff" -- --check --diff
+
+# 5: the per-host curve, beside the converged lab (it removes its extra hosts at the end)
+if [ "$curve" = 1 ]; then
+  if ! bench/dev_host_curve.sh "$@" 2>&1 | tee "$log/curve.log" | sed 's/^/    /'; then
+    echo "the per-host curve failed (log: $log/curve.log)"; exit 1
+  fi
+fi
 
 # 4: the floor, on fresh containers of the same hosts
 "${lab[@]}" down > /dev/null 2>&1

@@ -199,9 +199,12 @@ def _run_or_fail(argv: list[str], failure: str) -> subprocess.CompletedProcess:
     return proc
 
 
-def load_plan(inventory: Path) -> Plan:
+def load_plan(inventory: Path, *extra: Path) -> Plan:
+    """The plan of an inventory, with any ``extra`` sources beside it (bench/dev_host_curve.sh's hosts)."""
     exe = Path(sys.executable).parent / "ansible-inventory"
-    proc = _run_or_fail([str(exe), "-i", str(inventory), "--list"], f"ansible-inventory failed on {inventory}")
+    sources = [arg for src in (inventory, *extra) for arg in ("-i", str(src))]
+    names = " ".join(map(str, (inventory, *extra)))
+    proc = _run_or_fail([str(exe), *sources, "--list"], f"ansible-inventory failed on {names}")
     return plan_from_inventory(json.loads(proc.stdout))
 
 
@@ -252,7 +255,7 @@ def ensure_ssh_key(state: Path) -> Path:
     return key
 
 
-def ensure_host(plan: Plan, host: Host, image: str, pubkey: str) -> None:
+def ensure_host(plan: Plan, host: Host, image: str, pubkey: str, boot_timeout: float = 90) -> None:
     state = _docker("inspect", host.container, "--format", "{{ .State.Running }}", check=False)
     if state.returncode != 0:
         _say(f"host {host.name} ({', '.join(a for _, a in host.addresses)})")
@@ -261,7 +264,7 @@ def ensure_host(plan: Plan, host: Host, image: str, pubkey: str) -> None:
             _docker("network", "connect", "--ip", addr, "--alias", host.name, plan.networks[key].name, host.container)
     elif state.stdout.strip() != "true":
         _docker("start", host.container)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + boot_timeout
     while True:
         st = _docker("exec", host.container, "systemctl", "is-system-running", check=False).stdout.strip()
         if st in ("running", "degraded"):

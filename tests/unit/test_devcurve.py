@@ -1,0 +1,116 @@
+"""bench/dev_host_curve.sh's logic: the extra dev hosts' inventory, the PLAY RECAP counts, the curve table."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from forge_monitoring import devcurve, lab
+
+ROOT = Path(__file__).resolve().parents[2]
+
+RECAP = """\
+TASK [Fail when a service does not answer] *************************************
+ok: [dev-1]
+
+PLAY RECAP *********************************************************************
+dev-1                      : ok=127  changed=0    unreachable=0    failed=0    skipped=21   rescued=0    ignored=0
+devx-01                    : ok=100  changed=2    unreachable=1    failed=3    skipped=20   rescued=0    ignored=1
+localhost                  : ok=10   changed=0    unreachable=0    failed=0    skipped=6    rescued=0    ignored=0
+
+Thursday 03 December 2026  20:08:30 +0000 (0:00:00.529)       0:02:35.733 *****
+===============================================================================
+base : Wait until journald is active again ------------------------------ 10.53s
+"""
+
+
+@pytest.fixture(scope="module")
+def lab_plan():
+    return lab.load_plan(ROOT / "inventories" / "lab")
+
+
+def test_free_addresses_skip_gateway_used_and_low_offsets():
+    got = devcurve.free_addresses("10.1.0.0/24", {"10.1.0.101"}, 3, start=100)
+    assert got == ["10.1.0.100", "10.1.0.102", "10.1.0.103"]
+    assert devcurve.free_addresses("10.1.0.0/29", set(), 2, start=0) == ["10.1.0.2", "10.1.0.3"]
+    with pytest.raises(lab.LabError, match="fewer than 60"):
+        devcurve.free_addresses("10.1.0.0/24", set(), 60, start=200)
+
+
+def test_extra_hosts_are_agents_only_on_the_dev_network(lab_plan):
+    inv = devcurve.extra_inventory(50, lab_plan)
+    children = inv["all"]["children"]
+    assert list(children) == ["dev_sites"]
+    assert list(children["dev_sites"]["children"]) == ["agents"]  # not vpn_spokes: no WireGuard
+    hosts = children["dev_sites"]["children"]["agents"]["hosts"]
+    assert len(hosts) == 50 and sorted(hosts)[0] == "devx-01" and sorted(hosts)[-1] == "devx-50"
+    lab_addrs = {a for h in lab_plan.hosts for _, a in h.addresses}
+    addrs = [hv["ansible_host"] for hv in hosts.values()]
+    assert len(set(addrs)) == 50 and not set(addrs) & lab_addrs
+    for hv in hosts.values():
+        assert hv["lab_addresses"] == {"dev": hv["ansible_host"]} == {"dev": hv["forge_private_address"]}
+    assert devcurve.extra_inventory(0, lab_plan)["all"]["children"]["dev_sites"]["children"]["agents"]["hosts"] == {}
+
+
+def test_extra_inventory_joins_the_lab_plan(lab_plan, tmp_path):
+    """The generated source beside inventories/lab: one plan, the lab's networks, the new containers labelled."""
+    src = tmp_path / "a" / "hosts.yml"
+    src.parent.mkdir()
+    src.write_text(yaml.safe_dump(devcurve.extra_inventory(3, lab_plan)))
+    plan = lab.load_plan(ROOT / "inventories" / "lab", src)
+    names = {h.name for h in plan.hosts}
+    assert names == {"vms-1", "dev-1", "dev-2", "devx-01", "devx-02", "devx-03"}
+    extra = next(h for h in plan.hosts if h.name == "devx-02")
+    assert extra.container == "fm-lab-devx-02"
+    argv = lab.run_args(plan, extra, "img")
+    assert argv[argv.index("--network") + 1] == "fm-lab-dev"
+    assert f"{lab.LABEL}=forge-lab" in argv  # scripts/lab down finds it
+
+
+def test_unknown_network_is_refused(lab_plan):
+    with pytest.raises(lab.LabError, match="no network 'lan'"):
+        devcurve.extra_inventory(1, lab_plan, network_key="lan")
+
+
+def test_parse_recap_sums_the_hosts():
+    got = devcurve.parse_recap(RECAP)
+    assert got == {
+        "ok": 237,
+        "changed": 2,
+        "unreachable": 1,
+        "failed": 3,
+        "skipped": 47,
+        "rescued": 0,
+        "ignored": 1,
+        "hosts": 3,
+    }
+
+
+def test_parse_recap_reads_the_last_recap_and_needs_one():
+    two = RECAP.replace("changed=2", "changed=0") + "\n" + RECAP.replace("dev-1 ", "dev-9 ")
+    assert devcurve.parse_recap(two)["changed"] == 2
+    with pytest.raises(ValueError, match="no PLAY RECAP"):
+        devcurve.parse_recap("fatal: [dev-1]: UNREACHABLE!\n")
+
+
+def test_curve_table_marginals(tmp_path):
+    tsv = tmp_path / "curve.tsv"
+    tsv.write_text(
+        "# n wall changed failed unreachable hosts load\n"
+        "0\t100.0\t0\t0\t0\t4\t2.1\n10\t110.0\t0\t0\t0\t14\t3.0\n25\t140.0\t0\t0\t0\t29\t4.0\n"
+    )
+    rows = devcurve.read_rows(tsv)
+    lines = devcurve.curve_table(rows).splitlines()
+    assert lines[0].split()[:3] == ["N", "hosts", "wall"]
+    assert lines[1].split()[:5] == ["0", "4", "100.0", "-", "-"]
+    assert lines[2].split()[:5] == ["10", "14", "110.0", "1.00", "1.00"]
+    assert lines[3].split()[:5] == ["25", "29", "140.0", "1.60", "2.00"]
+
+
+def test_cli_recap(tmp_path, capsys):
+    log = tmp_path / "run.log"
+    log.write_text(RECAP)
+    assert devcurve.main(["recap", str(log)]) == 0
+    assert "changed=2 " in capsys.readouterr().out
+    log.write_text("nothing")
+    assert devcurve.main(["recap", str(log)]) == 2

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from forge_monitoring.sizing import forge_sizing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -511,11 +512,6 @@ def render_ingest_config(root: Path) -> dict[str, Any]:
 
     role = root / "roles" / "signoz_ingest"
     variables = _trusted(_role_defaults(role), trust_as_template)
-    sys.path.insert(0, str(root / "filter_plugins"))
-    try:
-        from sizing import forge_sizing  # noqa: PLC0415
-    finally:
-        sys.path.remove(str(root / "filter_plugins"))
     host = "ingest-1"
     variables.update(
         {

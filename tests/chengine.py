@@ -86,13 +86,9 @@ class _EngineClient:
 
 def _backup_tool(session, argv, data):
     """Run the role's clickhouse-backup-tool (its own code) with its HTTP client swapped for this engine."""
-    import importlib.machinery  # noqa: PLC0415
-    import importlib.util  # noqa: PLC0415
+    from role_tools import load_tool  # noqa: PLC0415
 
-    loader = importlib.machinery.SourceFileLoader("clickhouse_backup_tool", str(BACKUP_TOOL))
-    spec = importlib.util.spec_from_loader(loader.name, loader)
-    tool = importlib.util.module_from_spec(spec)
-    loader.exec_module(tool)
+    tool = load_tool(str(BACKUP_TOOL.relative_to(ROOT)))
     tool.DATA = str(data)  # the server's <path>: here the engine's data directory
     log = []
     tool.Client = lambda url, user, password: _EngineClient(session, log)

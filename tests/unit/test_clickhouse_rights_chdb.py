@@ -6,8 +6,7 @@ import re
 
 import pytest
 import yaml
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 chdb = pytest.importorskip("chdb")
 

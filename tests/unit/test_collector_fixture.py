@@ -16,8 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("fixture_build", ROOT / "molecule" / "fixtures" / "build.py")
 build = importlib.util.module_from_spec(spec)

@@ -5,8 +5,7 @@ import importlib.util
 import tarfile
 
 import yaml
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location(
     "hq_build", ROOT / "molecule" / "fixtures" / "histogram-quantile-fixture" / "build_fixture.py"

@@ -5,7 +5,8 @@ import re
 import pytest
 import yaml
 from conftest import ROOT
-from sizing import COMPONENTS
+
+from forge_monitoring.sizing import COMPONENTS
 
 PLACEMENT = yaml.safe_load((ROOT / "playbooks/vars/placement.yml").read_text())
 PLAYBOOKS = ("playbooks/vms_site.yml", "playbooks/dev_sites.yml")

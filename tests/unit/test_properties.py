@@ -3,11 +3,11 @@
 import ipaddress
 
 import pytest
-from forge_report import forge_verify_table
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forge_monitoring import lab
+from forge_monitoring.report import forge_verify_table
 
 NETS = {"vms": ipaddress.ip_network("10.213.10.0/24"), "wan": ipaddress.ip_network("10.213.0.0/24")}
 last_octet = st.integers(min_value=0, max_value=255)

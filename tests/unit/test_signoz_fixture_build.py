@@ -7,8 +7,7 @@ import tarfile
 
 import pytest
 import yaml
-
-from tests.conftest import ROOT
+from conftest import ROOT
 
 spec = importlib.util.spec_from_file_location("fixture_build", ROOT / "molecule" / "fixtures" / "build.py")
 build = importlib.util.module_from_spec(spec)

@@ -2,14 +2,9 @@
 it is run as a process on loopback (tests/signoz_fixture_runner.py), as nobody when the tests run as root."""
 
 import subprocess
-import sys
 
 import pytest
-
-from tests.conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "tests"))
-import signoz_fixture_runner as fx  # noqa: E402
+import signoz_fixture_runner as fx
 
 
 @pytest.fixture

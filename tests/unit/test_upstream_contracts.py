@@ -614,7 +614,7 @@ def test_version_gated_route_is_checked_against_the_contracts_in_its_gate(tree, 
 
 def test_the_invite_tasks_gates_agree_with_the_role_filter():
     """The version gates on users.yml's two invite tasks and signoz_invite_api's switch are one fact."""
-    from signoz_compat import INVITE_V2_FROM  # noqa: PLC0415 (filter_plugins is on the test path)
+    from forge_monitoring.signoz_compat import INVITE_V2_FROM  # noqa: PLC0415
 
     switch = ".".join(map(str, INVITE_V2_FROM))
     gates = {

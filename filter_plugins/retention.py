@@ -5,9 +5,6 @@ from __future__ import annotations
 from forge_monitoring import retention
 from forge_monitoring.plugin_utils import wrap
 
-# filter_plugins/preflight.py still loads this file by path and calls these (until its rewrite).
-retention_plan = wrap("forge_retention", retention.retention_plan)
-
 
 class FilterModule:
     def filters(self):

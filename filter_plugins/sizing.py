@@ -5,11 +5,6 @@ from __future__ import annotations
 from forge_monitoring import sizing
 from forge_monitoring.plugin_utils import wrap
 
-# filter_plugins/preflight.py still loads this file by path and calls these (until its rewrite).
-forge_sizing = wrap("forge_sizing", sizing.forge_sizing)
-forge_host_resources = wrap("forge_host_resources", sizing.forge_host_resources)
-forge_components_for = wrap("forge_components_for", sizing.forge_components_for)
-
 
 class FilterModule:
     def filters(self):

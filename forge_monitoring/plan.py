@@ -1,7 +1,7 @@
 """``forge-monitoring plan -i <inventory>``: the capacity plan for people.
 
 It reads the inventory through ``ansible-inventory --list`` (no host is contacted) and runs the same functions
-as preflight (filter_plugins/preflight.py ``capacity``, forge_monitoring/sizing.py, retention.py). It prints
+as preflight (forge_monitoring/capacity.py ``capacity``, forge_monitoring/sizing.py, retention.py). It prints
 the sizing table per host and the retention/storage table, and writes a Markdown report and a chart of
 projected disk use per signal over 24 months (PNG and SVG).
 """
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from forge_monitoring.filters import load
+from forge_monitoring.capacity import capacity
 from forge_monitoring.retention import usage_at
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +75,7 @@ def build(hostvars: dict, groups: dict, start: str | None = None) -> dict:
     placement = yaml.safe_load((ROOT / "playbooks" / "vars" / "placement.yml").read_text())
     if start:
         hostvars = {h: {**hv, "forge_ingest_start": start} for h, hv in hostvars.items()}
-    return load("preflight").capacity(hostvars, groups, placement["forge_sized_components"])
+    return capacity(hostvars, groups, placement["forge_sized_components"])
 
 
 def _mb(value: float) -> str:

@@ -22,6 +22,8 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from forge_monitoring.errors import FilterError
+
 ROOT = Path(__file__).resolve().parent.parent
 LAB = "lab"
 SOURCES = ("upstream", "substitute", "fixture")
@@ -97,7 +99,7 @@ def production_problems(hostvars, groups, forge_versions, fixture_shas=(), cache
     """Every fixture or substitute a non-lab inventory asks for; sentences naming host, variable, value and
     the expected form ([] for the lab, or for a production inventory of upstream artifacts only)."""
     if not isinstance(groups, dict) or not isinstance(forge_versions, dict):
-        raise ValueError("expected hostvars, groups and forge_versions (versions.yml's dict)")
+        raise FilterError("expected hostvars, groups and forge_versions (versions.yml's dict)")
     fixture_shas = set(fixture_shas or ())
     member = {}
     for group, hosts in groups.items():
@@ -241,15 +243,15 @@ def detect_clickhouse(select_version="", package_version="", minimum=None):
     """(source, evidence) of a ClickHouse server from SELECT version() and the installed package's version."""
     seen = [(what, v) for what, v in (("SELECT version()", select_version), ("package", package_version)) if v]
     if not seen:
-        return "substitute", "no version detected (neither SELECT version() nor the package answered)"
+        return ["substitute", "no version detected (neither SELECT version() nor the package answered)"]
     low = [
         f"{what} {v}"
         for what, v in seen
         if version_tuple(v) is None or (minimum and version_tuple(v) < version_tuple(minimum))
     ]
     if low:
-        return "substitute", f"{', '.join(low)} below the pinned SigNoz's minimum {minimum}"
-    return "upstream", ", ".join(f"{what} {v}" for what, v in seen)
+        return ["substitute", f"{', '.join(low)} below the pinned SigNoz's minimum {minimum}"]
+    return ["upstream", ", ".join(f"{what} {v}" for what, v in seen)]
 
 
 def detect_artifact(versions=(), fixture_marker=False):
@@ -259,8 +261,8 @@ def detect_artifact(versions=(), fixture_marker=False):
     marked = [v for v in found if "fixture" in v.lower()]
     if marked or fixture_marker:
         evidence = [f"version {v}" for v in marked] + (["conf/fixture-version present"] if fixture_marker else [])
-        return "fixture", ", ".join(evidence)
-    return "upstream", ", ".join(f"version {v}" for v in found) or "no fixture marker"
+        return ["fixture", ", ".join(evidence)]
+    return ["upstream", ", ".join(f"version {v}" for v in found) or "no fixture marker"]
 
 
 def detect_wireguard(wireguard_go_running=False, implementation=""):
@@ -271,8 +273,8 @@ def detect_wireguard(wireguard_go_running=False, implementation=""):
         or "wireguard-go" in str(implementation).lower()
         or "userspace" in str(implementation).lower()
     ):
-        return "substitute", "userspace wireguard-go runs the interface (not kernel WireGuard)"
-    return "upstream", "kernel WireGuard"
+        return ["substitute", "userspace wireguard-go runs the interface (not kernel WireGuard)"]
+    return ["upstream", "kernel WireGuard"]
 
 
 def verify_source(row, declared=None, lab=True):
@@ -282,10 +284,10 @@ def verify_source(row, declared=None, lab=True):
     Returns (source, ok, remarks)."""
     detected = row.get("source") or "upstream"
     if detected not in SOURCES:
-        raise ValueError(f"row {row.get('component')!r}: source is {detected!r}; expected one of {', '.join(SOURCES)}")
+        raise FilterError(f"row {row.get('component')!r}: source is {detected!r}; expected one of {', '.join(SOURCES)}")
     kind = (declared or {}).get("kind", "upstream") if isinstance(declared, dict) else "upstream"
     if kind not in SOURCES:
-        raise ValueError(
+        raise FilterError(
             f"forge_substitutes.{row.get('component')}.kind is {kind!r}; expected one of {', '.join(SOURCES)}"
         )
     remarks = []
@@ -308,3 +310,10 @@ def _get(hv, key, default=None):
     except Exception:  # noqa: BLE001 (a template the controller cannot evaluate)
         return default
     return default if value is None or type(value).__name__.endswith("Undefined") else value
+
+
+def detected_row(row, kind, evidence):
+    """The verify row with what verify detected: row | forge_detected_row(source, evidence)."""
+    if not isinstance(row, dict):
+        raise FilterError(f"forge_detected_row: expected a verify row (dict), got {type(row).__name__}")
+    return {**row, "source": kind, "evidence": evidence}

@@ -1,6 +1,6 @@
 """Addresses: each host's private address inside its site's network and outside the tunnel, unique across hosts;
 the tunnel network disjoint from the site networks even when it is the role's default (the declared networks'
-overlaps, and the lab's container networks, are filter_plugins/preflight.py forge_network_problems)."""
+overlaps, and the lab's container networks, are checks/networks.py forge_network_problems)."""
 
 from __future__ import annotations
 

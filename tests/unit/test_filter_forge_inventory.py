@@ -1,8 +1,9 @@
 import copy
 
 import pytest
-from ansible.errors import AnsibleFilterError
-from forge_inventory import forge_inventory_problems, forge_substitute_notice
+
+from forge_monitoring.checks.inventory import forge_inventory_problems, forge_substitute_notice
+from forge_monitoring.errors import FilterError
 
 GROUPS = {
     "all": ["vms-1", "dev-1"],
@@ -71,5 +72,5 @@ def test_notice_lists_substitutes_once_per_component():
 
 
 def test_bad_arguments_name_the_filter():
-    with pytest.raises(AnsibleFilterError, match="forge_inventory_problems"):
+    with pytest.raises(FilterError, match="forge_inventory_problems"):
         forge_inventory_problems(HOSTVARS, ["not", "a", "dict"])

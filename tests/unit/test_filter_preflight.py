@@ -1,22 +1,19 @@
-"""filter_plugins/preflight.py: types, ports, networks, secrets and capacity, on plain-dict inventories."""
+"""The preflight filters' logic (forge_monitoring checks/options.py, networks.py, vault.py, capacity.py): types,
+ports, networks, secrets and capacity, on plain-dict inventories."""
 
 import copy
 
 import pytest
 import yaml
-from ansible.errors import AnsibleFilterError
 from conftest import ROOT
 from hypothesis import given
 from hypothesis import strategies as st
-from preflight import (
-    capacity,
-    forge_capacity_problems,
-    forge_network_problems,
-    forge_port_problems,
-    forge_secret_problems,
-    forge_spec_problems,
-    host_components,
-)
+
+from forge_monitoring.capacity import capacity, forge_capacity_problems, host_components
+from forge_monitoring.checks.networks import forge_network_problems
+from forge_monitoring.checks.options import forge_port_problems, forge_spec_problems
+from forge_monitoring.checks.vault import forge_secret_problems
+from forge_monitoring.errors import FilterError
 
 PLACEMENT = yaml.safe_load((ROOT / "playbooks/vars/placement.yml").read_text())
 ROLES = {
@@ -205,16 +202,16 @@ def test_shards_divide_each_hosts_share():
     [forge_spec_problems, forge_port_problems, forge_secret_problems],
 )
 def test_malformed_arguments_raise_naming_the_filter(fn):
-    with pytest.raises(AnsibleFilterError, match=fn.__name__):
+    with pytest.raises(FilterError, match=fn.__name__):
         fn(HOSTVARS, ["not", "a", "dict"], {}, {})
-    with pytest.raises(AnsibleFilterError, match=fn.__name__):
+    with pytest.raises(FilterError, match=fn.__name__):
         fn(HOSTVARS, GROUPS, {}, "roles")
 
 
 def test_malformed_capacity_arguments_raise_naming_the_filter():
-    with pytest.raises(AnsibleFilterError, match="forge_capacity_problems"):
+    with pytest.raises(FilterError, match="forge_capacity_problems"):
         forge_capacity_problems(HOSTVARS, GROUPS, ["clickhouse"])
-    with pytest.raises(AnsibleFilterError, match="forge_network_problems"):
+    with pytest.raises(FilterError, match="forge_network_problems"):
         forge_network_problems(HOSTVARS, None)
 
 

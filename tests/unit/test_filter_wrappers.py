@@ -1,4 +1,4 @@
-"""Each filter_plugins/*.py (the preflight-owned ones aside, see test_python_home.py) maps its filter names to the
+"""Each filter_plugins/*.py maps its filter names to the
 package's functions, as Ansible loads it, and turns a bad input into an AnsibleFilterError naming the filter."""
 
 from __future__ import annotations
@@ -18,6 +18,22 @@ PLUGINS = {
     "clickhouse_dsn": ({"clickhouse_dsn", "clickhouse_dsn_quote"}, ("clickhouse_dsn", ["", 9000, "u", "p"])),
     "clickhouse_topology": ({"clickhouse_topology", "coordinator_ensemble"}, ("clickhouse_topology", [[], {}])),
     "firewall": ({"forge_firewall_rules"}, ("forge_firewall_rules", [[{"port": 0}]])),
+    "forge_inventory": (
+        {"forge_inventory_problems", "forge_substitute_notice"}, ("forge_inventory_problems", ["x", "not groups"]),
+    ),
+    "forge_schema": (
+        {"forge_schema_problems", "forge_invariant_problems"}, ("forge_invariant_problems", [{}, "not groups"]),
+    ),
+    "preflight": (
+        {"forge_spec_problems", "forge_port_problems", "forge_network_problems", "forge_secret_problems",
+         "forge_capacity_problems"},
+        ("forge_capacity_problems", [{}, {}, ["clickhouse"]]),
+    ),
+    "provenance": (
+        {"forge_production_problems", "forge_fixture_sha256s", "forge_cache_problems", "forge_clickhouse_minimum",
+         "forge_detect_clickhouse", "forge_detect_artifact", "forge_detect_wireguard", "forge_detected_row"},
+        ("forge_production_problems", [{}, "not groups", {}]),
+    ),
     "forge_report": ({"forge_verify_table"}, ("forge_verify_table", ["not rows", "h"])),
     "monitoring": ({"forge_metric_problems"}, ("forge_metric_problems", ["x", [], []])),
     "pki": ({"forge_pki_paths", "forge_asn1_epoch"}, ("forge_asn1_epoch", [5])),

@@ -5,8 +5,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from ansible.errors import AnsibleFilterError
-from provenance import FilterModule
 
 from forge_monitoring import provenance as p
 
@@ -152,10 +150,10 @@ def test_detect_clickhouse(select, package, source, evidence):
 
 def test_detect_artifact_and_wireguard():
     assert p.detect_artifact(["0.129.0-fixture", "0.129.0"])[0] == "fixture"
-    assert p.detect_artifact(["0.129.0"], fixture_marker=True) == ("fixture", "conf/fixture-version present")
-    assert p.detect_artifact(["0.129.0", ""]) == ("upstream", "version 0.129.0")
+    assert p.detect_artifact(["0.129.0"], fixture_marker=True) == ["fixture", "conf/fixture-version present"]
+    assert p.detect_artifact(["0.129.0", ""]) == ["upstream", "version 0.129.0"]
     assert p.detect_wireguard(True)[0] == "substitute"
-    assert p.detect_wireguard(False) == ("upstream", "kernel WireGuard")
+    assert p.detect_wireguard(False) == ["upstream", "kernel WireGuard"]
 
 
 def test_verify_source_detection_wins_over_the_label():
@@ -170,10 +168,3 @@ def test_verify_source_detection_wins_over_the_label():
     assert not ok and "REFUSED: a substitute outside the lab" in remarks
     with pytest.raises(ValueError, match="source is 'fake'"):
         p.verify_source({"component": "x", "ok": True, "source": "fake"})
-
-
-def test_the_filters_name_themselves():
-    filters = FilterModule().filters()
-    with pytest.raises(AnsibleFilterError, match="forge_production_problems"):
-        filters["forge_production_problems"]({}, "not groups", FV)
-    assert filters["forge_detect_clickhouse"]("18.16.1", "", "25.5.6")[0] == "substitute"

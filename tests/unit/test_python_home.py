@@ -10,9 +10,6 @@ import pytest
 from conftest import ROOT
 from role_tools import python_tools
 
-# Owned by the preflight rewrite in progress on another branch; they become wrappers there.
-PREFLIGHT_OWNED = {"preflight.py", "forge_inventory.py", "provenance.py"}
-
 IMPORT_HACK = re.compile(
     r"sys\.path\.(insert|append|extend)\(|sys\.path\s*(\+=|=|\[)|spec_from_file_location|SourceFileLoader"
 )
@@ -30,12 +27,6 @@ EXCEPTIONS = {
     "tests/integration/test_collector_clickhouse_render.py": "loads molecule/fixtures/build.py (fixture code)",
     # the host tools of roles/*/files are single extensionless scripts, not package modules
     "tests/role_tools.py": "the one loader of the extensionless tools in roles/*/files",
-    # left for the preflight rewrite (another branch)
-    "filter_plugins/preflight.py": "preflight-owned: loads sizing.py and retention.py by path (sibling)",
-    "filter_plugins/provenance.py": "preflight-owned: loads forge_monitoring/provenance.py by path",
-    "forge_monitoring/filters.py": "loads filter_plugins/preflight.py for `forge-monitoring plan` (capacity)",
-    "tests/conftest.py": "filter_plugins/ on sys.path for the preflight-owned tests (preflight, forge_inventory, "
-    "provenance)",
     # left for later: molecule's testinfra verifier files (need Docker; not run in this change) put
     # molecule/shared, their own test helpers, on the path
     "molecule/default/tests/test_default.py": "testinfra verifier, imports molecule/shared",
@@ -54,7 +45,7 @@ def _python_files():
 
 
 def _wrappers():
-    return sorted(p for p in (ROOT / "filter_plugins").glob("*.py") if p.name not in PREFLIGHT_OWNED)
+    return sorted((ROOT / "filter_plugins").glob("*.py"))
 
 
 def _import_problems(node, where):

@@ -23,6 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from forge_monitoring.errors import FilterError
+from forge_monitoring.hostvars import hostvar
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB = "lab"
@@ -37,7 +38,7 @@ _FIXTURE_CACHE_DIR = re.compile(r"(^|/)(molecule|\.cache/fixtures)(/|$)")
 
 
 def is_lab(hv) -> bool:
-    return _get(hv, "forge_env") == LAB
+    return hostvar(hv, "forge_env") == LAB
 
 
 def version_tuple(version):
@@ -124,7 +125,7 @@ def production_problems(hostvars, groups, forge_versions, fixture_shas=(), cache
 
 
 def _artifact_problems(host, hv, member, forge_versions, fixture_shas):
-    manifest = _get(hv, "artifact_manifest")
+    manifest = hostvar(hv, "artifact_manifest")
     var = "artifact_manifest"
     if not isinstance(manifest, dict):
         manifest, var = forge_versions.get("artifacts") or {}, "forge_versions.artifacts"
@@ -165,7 +166,7 @@ def _clickhouse_problems(host, hv, member, forge_versions):
     if "clickhouse" not in member:
         return []
     minimum = clickhouse_minimum(forge_versions)
-    pin = _get(hv, "clickhouse_version")
+    pin = hostvar(hv, "clickhouse_version")
     var = "clickhouse_version"
     if pin in (None, ""):
         pin, var = (forge_versions.get("apt") or {}).get("clickhouse-server"), "forge_versions.apt.clickhouse-server"
@@ -183,13 +184,13 @@ def _clickhouse_problems(host, hv, member, forge_versions):
 
 def _switch_problems(host, hv):
     problems = []
-    skip = _get(hv, "signoz_compat_skip")
+    skip = hostvar(hv, "signoz_compat_skip")
     if skip not in (None, "", [], ()):
         problems.append(
             f"{host}: signoz_compat_skip is {skip!r}; the version minimums are skipped only in the lab "
             "(forge_env: lab): expected no signoz_compat_skip in production"
         )
-    userspace = _get(hv, "wireguard_userspace")
+    userspace = hostvar(hv, "wireguard_userspace")
     if userspace is True or str(userspace).lower() in ("true", "yes", "1", "on"):
         problems.append(
             f"{host}: wireguard_userspace is {userspace!r}; userspace WireGuard (wireguard-go) is a substitute "
@@ -302,14 +303,6 @@ def verify_source(row, declared=None, lab=True):
     if declared and isinstance(declared, dict) and declared.get("what"):
         remarks.append(f"{kind.upper()}: {declared['what']}")
     return detected, ok, remarks
-
-
-def _get(hv, key, default=None):
-    try:
-        value = hv.get(key, default) if hasattr(hv, "get") else default
-    except Exception:  # noqa: BLE001 (a template the controller cannot evaluate)
-        return default
-    return default if value is None or type(value).__name__.endswith("Undefined") else value
 
 
 def detected_row(row, kind, evidence):

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark (issue 14): the marginal cost of one more dev host in a no-change run.
 # Beside the converged lab it brings up lightweight dev hosts (the lab's systemd image, on the lab's dev
-# network, in group `agents` only: no WireGuard spoke), converges the new ones once
-# (site.yml --limit localhost:<new hosts>), then times the real no-change `site.yml` on the whole lab plus
+# network, in groups `agents` and `vpn_spokes`: preflight refuses an agent host outside the tunnel when the
+# site has a hub), converges the new ones once with the hub, which learns their keys
+# (site.yml --limit localhost:vpn_hub:<new hosts>), then times the real no-change `site.yml` on the whole lab plus
 # N hosts, for N = 0 and each step (the set grows: 10, then 15 more, then 25 more). Every measured run must
 # end with 0 changed, 0 failed and 0 unreachable in its PLAY RECAP, else the bench fails.
 # It prints a table: N, wall seconds, marginal seconds per host against N=0 and against the previous step.
@@ -87,9 +88,9 @@ for n in "${steps[@]}"; do
   new=$(seq -f 'devx-%02g' $((prev + 1)) "$n" | paste -sd:)
   t0=$(date +%s.%N)
   rc=0
-  .venv/bin/ansible-playbook -i inventories/lab -i "$extra" site.yml --limit "localhost:$new" \
+  .venv/bin/ansible-playbook -i inventories/lab -i "$extra" site.yml --limit "localhost:vpn_hub:$new" \
     > "$log/converge-$n.log" 2>&1 || rc=$?
-  printf 'converge of the new hosts (site.yml --limit): %.1f s   rc=%s %s\n' "$(secs "$t0" "$(date +%s.%N)")" "$rc" \
+  printf 'converge of the new hosts and the hub (site.yml --limit): %.1f s   rc=%s %s\n' "$(secs "$t0" "$(date +%s.%N)")" "$rc" \
     "$("${curve[@]}" recap "$log/converge-$n.log" || true)"
   [ "$rc" = 0 ] || { tail -60 "$log/converge-$n.log"; exit 1; }
   measure "$n" -i inventories/lab -i "$extra"

@@ -1,7 +1,9 @@
 """The per-host curve of a no-change run (issue 14): N lightweight dev hosts beside the lab.
 
 ``python -m forge_monitoring.devcurve hosts N``   write .lab/curve/hosts.yml with N extra dev hosts
-                                                  (group ``agents`` only: no WireGuard spoke) and
+                                                  (groups ``agents`` and ``vpn_spokes``, as preflight
+                                                  requires of every agent host when the site has a
+                                                  WireGuard hub) and
                                                   start their containers, with the lab's own machinery
                                                   (forge_monitoring.lab: image, label, SSH key, pinned
                                                   host keys), so ``scripts/lab down`` removes them too
@@ -32,6 +34,7 @@ from forge_monitoring import lab
 PREFIX = "devx-"
 CURVE_DIR = "curve"
 RECAP_LINE = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$")
+WIREGUARD_SUBSTITUTE = {"kind": "substitute", "what": "userspace wireguard-go (the lab kernel has no WireGuard)"}
 RECAP_FIELDS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
 
 
@@ -54,23 +57,31 @@ def free_addresses(subnet: str, used: set[str], count: int, start: int = 100) ->
     raise lab.LabError(f"{subnet} has fewer than {count} free host addresses from offset {start}")
 
 
-def extra_inventory(n: int, plan: lab.Plan, network_key: str = "dev") -> dict:
-    """An inventory of ``n`` dev hosts in ``agents`` only, on the lab network ``network_key``, at addresses
-    no lab host uses. Everything else (connection, PKI, chrony, resources) comes from the lab's group_vars."""
-    if network_key not in plan.networks:
-        raise lab.LabError(f"the lab has no network {network_key!r}")
+def extra_inventory(n: int, plan: lab.Plan, network_key: str = "dev", wan_key: str = "wan") -> dict:
+    """An inventory of ``n`` dev hosts in ``agents`` and ``vpn_spokes`` (a dev host as production has it: with
+    a hub in the lab, preflight refuses an agent host outside the tunnel, forge_monitoring/checks/topology.py),
+    on the lab network ``network_key`` (their private address) and ``wan_key`` (where the hub's WireGuard
+    endpoint and time source are, as for dev-1 and dev-2), at addresses no lab host uses. Everything else
+    (connection, PKI, chrony, resources, tunnel addresses from the lab's tunnel network) comes from the lab's
+    group_vars; like the lab's dev hosts they declare the userspace WireGuard substitute verify detects."""
+    for key in (network_key, wan_key):
+        if key not in plan.networks:
+            raise lab.LabError(f"the lab has no network {key!r}")
     used = {addr for h in plan.hosts if not h.name.startswith(PREFIX) for _, addr in h.addresses}
     addrs = free_addresses(plan.networks[network_key].subnet, used, n) if n else []
+    wans = free_addresses(plan.networks[wan_key].subnet, used, n) if n else []
     hosts = {
         host_name(i + 1): {
             "ansible_host": addr,
             "forge_private_address": addr,
             "lab_container": f"fm-lab-{host_name(i + 1)}",
-            "lab_addresses": {network_key: addr},
+            "lab_addresses": {network_key: addr, wan_key: wan},
+            "forge_substitutes": {"wireguard": dict(WIREGUARD_SUBSTITUTE)},
         }
-        for i, addr in enumerate(addrs)
+        for i, (addr, wan) in enumerate(zip(addrs, wans, strict=True))
     }
-    return {"all": {"children": {"dev_sites": {"children": {"agents": {"hosts": hosts}}}}}}
+    spokes = {"hosts": dict.fromkeys(hosts)}
+    return {"all": {"children": {"dev_sites": {"children": {"agents": {"hosts": hosts}, "vpn_spokes": spokes}}}}}
 
 
 def parse_recap(text: str) -> dict[str, int]:

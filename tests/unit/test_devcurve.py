@@ -37,18 +37,22 @@ def test_free_addresses_skip_gateway_used_and_low_offsets():
         devcurve.free_addresses("10.1.0.0/24", set(), 60, start=200)
 
 
-def test_extra_hosts_are_agents_only_on_the_dev_network(lab_plan):
+def test_extra_hosts_are_agents_and_spokes_on_the_dev_network(lab_plan):
     inv = devcurve.extra_inventory(50, lab_plan)
     children = inv["all"]["children"]
     assert list(children) == ["dev_sites"]
-    assert list(children["dev_sites"]["children"]) == ["agents"]  # not vpn_spokes: no WireGuard
+    assert sorted(children["dev_sites"]["children"]) == ["agents", "vpn_spokes"]
     hosts = children["dev_sites"]["children"]["agents"]["hosts"]
+    assert sorted(children["dev_sites"]["children"]["vpn_spokes"]["hosts"]) == sorted(hosts)
     assert len(hosts) == 50 and sorted(hosts)[0] == "devx-01" and sorted(hosts)[-1] == "devx-50"
     lab_addrs = {a for h in lab_plan.hosts for _, a in h.addresses}
     addrs = [hv["ansible_host"] for hv in hosts.values()]
     assert len(set(addrs)) == 50 and not set(addrs) & lab_addrs
+    wans = [hv["lab_addresses"]["wan"] for hv in hosts.values()]
+    assert len(set(wans)) == 50 and not set(wans) & lab_addrs and not set(wans) & set(addrs)
     for hv in hosts.values():
-        assert hv["lab_addresses"] == {"dev": hv["ansible_host"]} == {"dev": hv["forge_private_address"]}
+        assert hv["lab_addresses"]["dev"] == hv["ansible_host"] == hv["forge_private_address"]
+        assert hv["forge_substitutes"]["wireguard"]["kind"] == "substitute"
     assert devcurve.extra_inventory(0, lab_plan)["all"]["children"]["dev_sites"]["children"]["agents"]["hosts"] == {}
 
 
@@ -114,3 +118,21 @@ def test_cli_recap(tmp_path, capsys):
     assert "changed=2 " in capsys.readouterr().out
     log.write_text("nothing")
     assert devcurve.main(["recap", str(log)]) == 2
+
+
+def test_extra_hosts_pass_the_tunnel_rule_of_preflight(lab_plan):
+    """With the lab's hub, preflight refuses an agent host outside vpn_spokes; the extra hosts are not refused."""
+    from forge_monitoring.checks import Inventory, topology  # noqa: PLC0415
+
+    extra = devcurve.extra_inventory(3, lab_plan)["all"]["children"]["dev_sites"]["children"]
+    groups = {
+        "vpn_hub": ["vms-1"],
+        "agents": ["dev-1", *extra["agents"]["hosts"]],
+        "vpn_spokes": ["dev-1", *extra["vpn_spokes"]["hosts"]],
+    }
+    hostvars = {h: {} for h in ("vms-1", *groups["agents"])}
+    problems = topology._vpn(Inventory(hostvars, groups))
+    assert not [p for p in problems if "not in vpn_spokes" in p], problems
+    groups["vpn_spokes"] = ["dev-1"]  # the old agents-only hosts: refused
+    problems = topology._vpn(Inventory(hostvars, groups))
+    assert [p for p in problems if "devx-01: is in agents but not in vpn_spokes" in p], problems

@@ -2,7 +2,6 @@
 verify). Moved here from the former clickhouse_single scenario (issue 14; docs/testing.md maps the old names):
 the same node, the same checks, with the histogram-quantile UDF fixture installed through roles/artifact."""
 
-import importlib.util
 import io
 import os
 import subprocess
@@ -16,6 +15,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 from chclient import four_letter, query  # noqa: E402
+
+from forge_monitoring import sizing
 
 VMS = "fm-mol-vms-1"
 ADDR = "10.214.10.11"
@@ -123,11 +124,8 @@ def test_replicated_table_on_cluster_with_the_signoz_user():
 def _vms_sizing(host):
     """placement.yml's forge_host_sizing for vms-1: its groups' components (ClickHouse, ZooKeeper, SigNoz, the
     ingest gateway, the front end) on the seed's 8192 MB / 4 cores host (forge_host_resources)."""
-    path = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "filter_plugins" / "sizing.py"
-    spec = importlib.util.spec_from_file_location("forge_sizing_plugin", path)
-    sizing = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(sizing)
-    sized = yaml.safe_load((path.parents[1] / "playbooks" / "vars" / "placement.yml").read_text())
+    placement = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "playbooks" / "vars" / "placement.yml"
+    sized = yaml.safe_load(placement.read_text())
     components = sizing.forge_components_for(
         host.ansible.get_variables()["group_names"], sized["forge_sized_components"]
     )

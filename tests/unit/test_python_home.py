@@ -25,6 +25,8 @@ EXCEPTIONS = {
     "tests/unit/test_collector_fixture.py": "loads molecule/fixtures/build.py (fixture code)",
     "tests/unit/test_histogram_quantile_layout.py": "loads a molecule/fixtures build_fixture.py (fixture code)",
     "tests/integration/test_collector_clickhouse_render.py": "loads molecule/fixtures/build.py (fixture code)",
+    "tests/unit/test_secrets_scan.py": "loads tests/secrets_scan.py (scripts/test's log scan, test code)",
+    "tests/integration/test_tlsprobe.py": "loads molecule/shared/tlsprobe.py (the verifiers' TLS probe, test code)",
     # the host tools of roles/*/files are single extensionless scripts, not package modules
     "tests/role_tools.py": "the one loader of the extensionless tools in roles/*/files",
 }

@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 from chclient import four_letter, query  # noqa: E402
@@ -248,7 +246,6 @@ def rsync_target(tmp_path, host_key_of="fm-ch2-outsider"):
     return "@" + str(extra), key.read_text()
 
 
-@pytest.mark.skipif(os.environ.get("FORGE_CH_SKIP_DR") == "1", reason="FORGE_CH_SKIP_DR=1")
 def test_backup_to_a_target_with_a_wrong_host_key_is_refused(tmp_path_factory):
     tmp = tmp_path_factory.getbasetemp() / "rsync"
     tmp.mkdir(exist_ok=True)
@@ -259,7 +256,6 @@ def test_backup_to_a_target_with_a_wrong_host_key_is_refused(tmp_path_factory):
     assert sh("fm-ch2-outsider", "ls /srv/forge-backups").stdout.strip() == ""
 
 
-@pytest.mark.skipif(os.environ.get("FORGE_CH_SKIP_DR") == "1", reason="FORGE_CH_SKIP_DR=1")
 def test_backup_destroy_rebuild_with_site_yml_and_restore(tmp_path_factory):
     tmp = tmp_path_factory.getbasetemp() / "rsync"
     tmp.mkdir(exist_ok=True)

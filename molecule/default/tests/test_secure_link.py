@@ -12,9 +12,15 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+
+import tlsprobe  # noqa: E402
 
 VMS, DEV1, DEV2, OUT = "fm-mol-vms-1", "fm-mol-dev-1", "fm-mol-dev-2", "fm-mol-outsider"
 VMS_WAN, VMS_OUT, HUB_TUN = "10.214.0.11", "10.214.99.11", "10.214.200.1"
@@ -42,11 +48,6 @@ MUST_NOT = {22, *INTERNAL_PORTS, 9100, 4317, 4318, 4320, 9363, 13133, 8443, 3333
 
 def _name(host):
     return host.backend.get_hostname()
-
-
-def _only(host, *names):
-    if _name(host) not in names:
-        pytest.skip(f"runs on {', '.join(names)}")
 
 
 def _exec(container, script, timeout=300):
@@ -103,8 +104,8 @@ def _metrics(host):
 # --- PKI ---------------------------------------------------------------------------------
 
 
+@pytest.mark.hosts(VMS, DEV1, DEV2)
 def test_pki_keys_stay_on_the_host_owned_by_the_service_user(host):
-    _only(host, VMS, DEV1, DEV2)
     name, usage, owner = CERTS[_name(host)]
     key = host.file(f"/etc/forge/pki/private/{name}.key")
     assert key.mode == 0o600 and key.user == owner and key.group == owner
@@ -121,8 +122,8 @@ def test_pki_keys_stay_on_the_host_owned_by_the_service_user(host):
         assert f"IP Address:{HUB_TUN}" in text and "DNS:ingest.mol.forge.test" in text
 
 
+@pytest.mark.hosts(VMS, DEV1, DEV2)
 def test_pki_ca_key_is_encrypted_on_the_controller_and_absent_on_hosts(host):
-    _only(host, VMS, DEV1, DEV2)
     # no CA key file on the host (listed one by one: `ls a b` fails as soon as either is missing, so its exit
     # status would pass with a CA key present)
     leaked = host.run("ls -d /etc/forge/pki/*.key /etc/forge/pki/private/ca* 2>/dev/null").stdout.split()
@@ -139,8 +140,8 @@ def test_pki_ca_key_is_encrypted_on_the_controller_and_absent_on_hosts(host):
         assert (r.returncode == 0) is ok, (passin, r.stderr)
 
 
+@pytest.mark.hosts(VMS, DEV1, DEV2)
 def test_pki_expiry_metric_matches_the_certificate(host):
-    _only(host, VMS, DEV1, DEV2)
     name = CERTS[_name(host)][0]
     end = host.check_output(f"openssl x509 -in /etc/forge/pki/certs/{name}.crt -noout -enddate").split("=", 1)[1]
     epoch = int(host.check_output(f"date -u -d '{end}' +%s"))
@@ -153,8 +154,8 @@ def test_pki_expiry_metric_matches_the_certificate(host):
     assert int(float(m.group(1))) == epoch
 
 
+@pytest.mark.hosts(DEV1)
 def test_pki_renews_only_under_the_threshold(host):
-    _only(host, DEV1)
     r = json.loads(host.file("/var/lib/fm-mol-test/renewal.json").content_string)
     serial = {k: re.search(r"serial=(\w+)", r[k]).group(1) for k in ("first", "second", "third")}
     assert serial["first"] == serial["second"] and r["second_changed"] is False
@@ -162,48 +163,64 @@ def test_pki_renews_only_under_the_threshold(host):
     assert r["result"]["certificates"]["renew-probe"]["key"] == "/etc/forge/pki/private/renew-probe.key"
 
 
+@pytest.mark.hosts(VMS)
 def test_mtls_accepts_our_client_and_refuses_others(host):
-    """The real ingest gateway (roles/signoz_ingest, fixture release) on the hub's tunnel address: a dev host's
-    client certificate is accepted; no certificate, and one with the same subject from another CA, are refused."""
-    _only(host, VMS)
-    url = f"https://{HUB_TUN}:4318/v1/traces"
+    """The ingest gateway (roles/signoz_ingest, fixture release) on the hub's tunnel address, both OTLP ports
+    (4317 gRPC, 4318 HTTP), probed from dev-1: its otel-agent certificate is accepted; no certificate is
+    refused with the TLS alert certificate_required; a certificate of another CA with dev-1's own subject, and a
+    self-signed one (prepare.yml), are refused with unknown_ca. The alert is what proves the refusal
+    (molecule/shared/tlsprobe.py): "no 200" also holds when nothing listens."""
+    other = "/var/tmp/fm-other-ca"
+    made = _exec(
+        DEV1,
+        f"set -e; rm -rf {other}; mkdir -p {other}; cd {other};"
+        " openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt"
+        " -subj /CN=other-ca -days 2;"
+        " openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout c.key -out c.csr"
+        " -subj /CN=fm-mol-dev-1.mol.forge.test;"
+        " printf 'extendedKeyUsage=clientAuth\\n' > ext;"
+        " openssl x509 -req -in c.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out c.crt -days 2 -extfile ext",
+    )
+    assert made.returncode == 0, made.stderr
+    subject = "openssl x509 -noout -subject -nameopt RFC2253 -in"
+    ours = _exec(DEV1, f"{subject} /etc/forge/pki/certs/otel-agent.crt").stdout
+    assert ours.strip() and _exec(DEV1, f"{subject} {other}/c.crt").stdout == ours
+    # the site's CA signs neither stand-in
+    for crt in (f"{other}/c.crt", "/etc/otelcol-mol/rogue.crt"):
+        assert _exec(DEV1, f"test -s {crt} && ! openssl verify -CAfile /etc/forge/pki/ca.crt {crt}").returncode == 0
+    clients = {
+        "accepted": ("/etc/forge/pki/certs/otel-agent.crt", "/etc/forge/pki/private/otel-agent.key"),
+        "refused TLSV13_ALERT_CERTIFICATE_REQUIRED": (),
+        "refused TLSV1_ALERT_UNKNOWN_CA": (f"{other}/c.crt", f"{other}/c.key"),
+    }
+    rogue = ("/etc/otelcol-mol/rogue.crt", "/etc/otelcol-mol/rogue.key")
+    for port in sorted(TUN_ALLOWED):
+        for expected, cert in [*clients.items(), ("refused TLSV1_ALERT_UNKNOWN_CA", rogue)]:
+            got = _exec(DEV1, tlsprobe.command(HUB_TUN, port, "/etc/forge/pki/ca.crt", *cert)).stdout.strip()
+            assert got == expected, (port, cert, got)
+    # and over HTTP, the accepted client's request is answered
     base = (
         "curl -sS -m 10 -o /dev/null -w '%{http_code}' --cacert /etc/forge/pki/ca.crt -X POST"
         " -H 'Content-Type: application/json' --data '{}'"
     )
     client = "--cert /etc/forge/pki/certs/otel-agent.crt --key /etc/forge/pki/private/otel-agent.key"
-    ok = _exec(DEV1, f"{base} {client} {url}")
+    ok = _exec(DEV1, f"{base} {client} https://{HUB_TUN}:4318/v1/traces")
     assert ok.returncode == 0 and ok.stdout.strip() == "200", (ok.stdout, ok.stderr)
-    none = _exec(DEV1, f"{base} {url}")
-    assert none.returncode != 0 and none.stdout.strip() != "200", none.stdout
-    other = _exec(
-        DEV1,
-        "set -e; d=$(mktemp -d); cd $d;"
-        " openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt"
-        " -subj /CN=other-ca -days 2 2>/dev/null;"
-        " openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout c.key -out c.csr"
-        " -subj /CN=fm-mol-dev-1.mol.forge.test 2>/dev/null;"
-        " printf 'extendedKeyUsage=clientAuth\\n' > ext;"
-        " openssl x509 -req -in c.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out c.crt -days 2"
-        " -extfile ext 2>/dev/null;"
-        f" {base} --cert c.crt --key c.key {url}",
-    )
-    assert other.returncode != 0 and other.stdout.strip() != "200", other.stdout
 
 
 # --- firewall ----------------------------------------------------------------------------
 
 
+@pytest.mark.hosts(VMS)
 def test_otlp_ports_only_through_the_tunnel(host):
-    _only(host, VMS)
     for dev in (DEV1, DEV2):
         assert _open(dev, HUB_TUN, TUN_ALLOWED) == TUN_ALLOWED, f"{dev} -> tunnel"
         assert _open(dev, VMS_WAN, TUN_ALLOWED) == set(), f"{dev} -> WAN"
     assert _open(OUT, VMS_OUT, TUN_ALLOWED) == set()
 
 
+@pytest.mark.hosts(VMS)
 def test_ui_ports_from_the_dev_network_not_from_the_outsider(host):
-    _only(host, VMS)
     for port in (443, 3301):
         for dev in (DEV1, DEV2):
             # the real nginx front end answers over TLS with the internal CA's certificate
@@ -216,35 +233,35 @@ def test_ui_ports_from_the_dev_network_not_from_the_outsider(host):
         assert not _connects(OUT, VMS_OUT, port), port
 
 
+@pytest.mark.hosts(VMS)
 def test_internal_ports_reachable_from_nowhere_off_host(host):
     """Every internal port answers on vms-1 itself (the real services; the stand-ins of side_effect.yml on the
     ZooKeeper peer and election ports) and from no other host: the firewall drops the attempt (no answer), so it is
     the firewall, not the bind address, that keeps them closed (nothing listening would answer RST at once)."""
-    _only(host, VMS)
     here = _open(VMS, PRIVATE[VMS], INTERNAL_PORTS) | _open(VMS, "127.0.0.1", INTERNAL_PORTS)
     assert here == set(INTERNAL_PORTS), sorted(set(INTERNAL_PORTS) - here)
     for container, addr in ((DEV1, VMS_WAN), (DEV1, HUB_TUN), (DEV2, VMS_WAN), (DEV2, HUB_TUN), (OUT, VMS_OUT)):
         assert _states(container, addr, INTERNAL_PORTS) == dict.fromkeys(INTERNAL_PORTS, "dropped"), container
 
 
+@pytest.mark.hosts(VMS)
 def test_targeted_probes_find_only_what_the_inventory_allows(host):
     """From each dev host: exactly the allowed ports of vms-1's WAN and tunnel addresses, none of the sample that
     must stay closed (the full scan runs once, from the outsider, below)."""
-    _only(host, VMS)
     for dev in (DEV1, DEV2):
         assert _open(dev, VMS_WAN, WAN_ALLOWED | MUST_NOT) == WAN_ALLOWED, dev
         assert _open(dev, HUB_TUN, TUN_ALLOWED | WAN_ALLOWED | MUST_NOT) == TUN_ALLOWED, dev
 
 
+@pytest.mark.hosts(VMS)
 def test_full_scan_from_the_outsider_finds_nothing(host):
-    _only(host, VMS)
     # The inventory allows nothing from 10.214.99.0/24 (SSH only from the controller's gateways, the front
     # end's 443, 3301 and 80 (redirect) from the dev WAN range, OTLP only on wg0 from the tunnel).
     assert _scan(OUT, VMS_OUT) == set()
 
 
+@pytest.mark.hosts(VMS)
 def test_drop_counters_are_exported(host):
-    _only(host, VMS)
     host.check_output("systemctl start forge-firewall-metrics.service")
     prom = host.file(f"{TEXTFILE}/forge_firewall.prom").content_string
     m = re.search(r'forge_firewall_dropped_packets_total\{table="forge_filter",counter="dropped_inbound"\} (\d+)', prom)
@@ -253,8 +270,8 @@ def test_drop_counters_are_exported(host):
     assert "forge_firewall_dropped_packets_total" in _metrics(host)
 
 
+@pytest.mark.hosts(VMS, DEV1, DEV2)
 def test_firewall_owns_one_table_and_docker_dns_survives(host):
-    _only(host, VMS, DEV1, DEV2)
     chain = host.check_output("nft list chain inet forge_filter input")
     assert "policy drop" in chain
     assert re.search(r"ip saddr \{ 10\.214\.10\.1, 10\.214\.20\.1 \} tcp dport 22 accept", chain), chain
@@ -266,12 +283,14 @@ def test_firewall_owns_one_table_and_docker_dns_survives(host):
     assert host.service("forge-firewall").is_enabled
 
 
+@pytest.mark.hosts(VMS)
 def test_lockout_is_rolled_back(host):
-    _only(host, VMS)
     r = json.loads(host.file("/var/lib/fm-mol-test/lockout.json").content_string)
     assert r["refused"] is True and "rollback" in r["message"]
     assert r["locked_out"] is True  # the bad rules were live: the controller's SSH probe was dropped
     assert r["restored_after_s"] <= 60
+    # the candidate went back with the rules: a rerun with the confirmed inventory changes nothing
+    assert r["candidate_is_confirmed"] is True
     assert "lockout protection" in host.check_output("journalctl -t forge-firewall --no-pager")
     assert host.file("/var/lib/forge/firewall-rollbacks.log").content_string.count("\n") >= 1
     assert "forge_firewall_rollbacks_total" in host.file(f"{TEXTFILE}/forge_firewall_rollback.prom").content_string
@@ -280,10 +299,16 @@ def test_lockout_is_rolled_back(host):
 # --- WireGuard ---------------------------------------------------------------------------
 
 
-def test_wireguard_userspace_tunnel_with_stable_keys(host):
-    _only(host, VMS, DEV1, DEV2)
-    assert host.run("ip link add fm-wgtest type wireguard").rc != 0  # this kernel has no WireGuard
-    assert host.run("pgrep -x wireguard-go").rc == 0  # so wg-quick fell back to userspace
+@pytest.mark.hosts(VMS, DEV1, DEV2)
+def test_wireguard_tunnel_on_the_kernel_or_userspace_with_stable_keys(host):
+    # the kernel's WireGuard where the kernel has it (the probe interface is removed at once), wireguard-go
+    # (a wg-quick fallback, a tun device) where it has not: either way the one this machine can run
+    kernel = host.run("ip link add fm-wgtest type wireguard && ip link del fm-wgtest").rc == 0
+    kind = host.check_output("ip -d -o link show wg0")
+    if kernel:
+        assert " wireguard " in kind and host.run("pgrep -x wireguard-go").rc == 1, kind
+    else:
+        assert " tun " in kind and host.run("pgrep -x wireguard-go").rc == 0, kind
     assert host.file("/etc/wireguard/wg0.key").mode == 0o600
     pub = host.file("/etc/wireguard/wg0.pub").content_string.strip()
     assert host.check_output("wg show wg0 public-key") == pub
@@ -294,8 +319,8 @@ def test_wireguard_userspace_tunnel_with_stable_keys(host):
     assert [ln for ln in now.splitlines() if "renew-probe" not in ln] == first.splitlines()
 
 
+@pytest.mark.hosts(VMS)
 def test_hub_peers_are_the_spokes_keys(host):
-    _only(host, VMS)
     peers = set(host.check_output("wg show wg0 peers").split())
     spokes = {_exec(c, "cat /etc/wireguard/wg0.pub").stdout.strip() for c in (DEV1, DEV2)}
     assert peers == spokes
@@ -304,8 +329,8 @@ def test_hub_peers_are_the_spokes_keys(host):
         assert _exec(dev, f"ping -c 2 -W 2 {HUB_TUN}").returncode == 0
 
 
+@pytest.mark.hosts(VMS)
 def test_peer_changes_keep_the_tunnel_up(host):
-    _only(host, VMS)
     r = json.loads(host.file("/var/lib/fm-mol-test/syncconf.json").content_string)
     before, without, after = (r[k].split() for k in ("before", "without_dev2", "after"))
     assert before[:2] == without[:2] == after[:2]  # same interface index, same wireguard-go process
@@ -313,8 +338,8 @@ def test_peer_changes_keep_the_tunnel_up(host):
     assert r["drop_synced"] is True and r["readd_synced"] is True and r["ping_dev1_rc"] == 0
 
 
+@pytest.mark.hosts(VMS, DEV1, DEV2)
 def test_handshake_age_is_exported(host):
-    _only(host, VMS, DEV1, DEV2)
     for _ in range(10):
         host.run("systemctl start forge-wireguard-metrics.service")
         ages = re.findall(r"^forge_wireguard_peer_handshake_age_seconds\{[^}]*\} (\S+)$", _metrics(host), re.M)

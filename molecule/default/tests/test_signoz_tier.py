@@ -10,7 +10,6 @@ the scenario, in file order.
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 import uuid
@@ -22,6 +21,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 from chclient import query  # noqa: E402
+from molplay import run_playbook  # noqa: E402
 
 from forge_monitoring import sizing  # noqa: E402
 
@@ -40,11 +40,6 @@ COLLECTOR_FIRST, COLLECTOR_NEXT = "0.144.5-fixture", "0.144.7-fixture"
 
 def _hv(host):
     return host.ansible.get_variables()
-
-
-def _only(host, name):
-    if host.backend.get_hostname() != name:
-        pytest.skip(f"runs on {name}")
 
 
 def _api(host, path, token=None, method="GET", body=None):
@@ -95,8 +90,8 @@ def _login(host):
 
 
 # ---- install, layout, service user, env file, nginx in front ----------------------------------------------
+@pytest.mark.hosts(VMS)
 def test_signoz_answers_through_nginx_on_443_and_3301(host):
-    _only(host, VMS)
     for port in (443, 3301):
         out = host.check_output(
             f"curl -s -m 10 --cacert /etc/forge/pki/ca.crt --resolve monitoring.mol.forge.test:{port}:127.0.0.1 "
@@ -106,8 +101,8 @@ def test_signoz_answers_through_nginx_on_443_and_3301(host):
     assert _api(host, "/api/v1/version")[1]["version"] == f"v{FIRST}"
 
 
+@pytest.mark.hosts(VMS)
 def test_release_layout_kept_together_and_services_running(host):
-    _only(host, VMS)
     assert host.file("/opt/signoz/current").linked_to == f"/opt/signoz/{FIRST}"
     for sub in ("bin/signoz", "web/index.html", "templates/email/invitation.gotmpl", "conf/example.yaml"):
         assert host.file(f"/opt/signoz/current/{sub}").exists, sub
@@ -118,8 +113,8 @@ def test_release_layout_kept_together_and_services_running(host):
     assert host.check_output("systemctl show -p Result --value signoz-migrate.service") == "success"
 
 
+@pytest.mark.hosts(VMS)
 def test_service_user_env_file_and_no_secret_in_sight(host):
-    _only(host, VMS)
     hv = _hv(host)
     user = host.user("signoz")
     assert user.shell == "/usr/sbin/nologin" and user.uid < 1000
@@ -155,8 +150,8 @@ def test_service_user_env_file_and_no_secret_in_sight(host):
 
 
 # ---- start order, migrations, confinement, hardening -------------------------------------------------------
+@pytest.mark.hosts(VMS)
 def test_start_order(host):
-    _only(host, VMS)
     after = host.check_output("systemctl show -p After --value signoz.service").split()
     assert "signoz-migrate.service" in after and "clickhouse-server.service" in after
     m_after = host.check_output("systemctl show -p After --value signoz-migrate.service").split()
@@ -174,8 +169,8 @@ def test_start_order(host):
         assert host.service(unit).is_enabled
 
 
+@pytest.mark.hosts(VMS)
 def test_migrations_recorded_in_clickhouse(host):
-    _only(host, VMS)
     for db in ("signoz_traces", "signoz_logs", "signoz_metrics", "signoz_metadata"):
         ids = _ch(
             host,
@@ -184,8 +179,8 @@ def test_migrations_recorded_in_clickhouse(host):
         assert ids == "[1,2,3]", (db, ids)
 
 
+@pytest.mark.hosts(VMS)
 def test_signoz_user_is_confined_to_its_databases(host):
-    _only(host, VMS)
     # roles/clickhouse's signoz user: all rights in the signoz_* databases (the migrator created them above),
     # none elsewhere (clickhouse_signoz_databases -> allow_databases)
     password = _hv(host)["vault_clickhouse_signoz_password"]
@@ -194,8 +189,8 @@ def test_signoz_user_is_confined_to_its_databases(host):
     assert _ch(host, "SELECT count() FROM system.tables WHERE database = 'default' AND name = 'fixture_denied'") == "0"
 
 
+@pytest.mark.hosts(VMS)
 def test_hardening_score(host):
-    _only(host, VMS)
     for unit in ("signoz.service", "signoz-migrate.service", "signoz-ingest.service"):
         out = host.check_output(f"systemd-analyze security --no-pager {unit} | tail -1")
         m = re.search(r"exposure level for \S+: ([0-9.]+) (\w+)", out)
@@ -205,8 +200,8 @@ def test_hardening_score(host):
 
 
 # ---- API bootstrap: root admin without interaction, invites with roles -------------------------------------
+@pytest.mark.hosts(VMS)
 def test_root_admin_and_invites(host):
-    _only(host, VMS)
     token = _login(host)
     code, users = _api(host, "/api/v2/users", token)
     assert code == 200
@@ -224,8 +219,8 @@ def test_root_admin_and_invites(host):
 
 
 # ---- ingest gateway: tunnel address only, mTLS from the PKI, the real otelcol as the sender -----------------
+@pytest.mark.hosts(VMS)
 def test_ingest_serves_the_pki_certificate_on_the_tunnel_address_only(host):
-    _only(host, VMS)
     assert host.run("openssl verify -CAfile /etc/forge/pki/ca.crt /etc/forge/pki/certs/signoz_ingest.crt").rc == 0
     key = host.file("/etc/forge/pki/private/signoz_ingest.key")
     assert (key.user, key.group, key.mode) == ("signoz-ingest", "signoz-ingest", 0o600)
@@ -237,8 +232,8 @@ def test_ingest_serves_the_pki_certificate_on_the_tunnel_address_only(host):
     assert host.check_output("ss -Htln sport = :13133").split()[3] == "127.0.0.1:13133"
 
 
+@pytest.mark.hosts(VMS)
 def test_ingest_memory_limiter_comes_from_the_host_sizing(host):
-    _only(host, VMS)
     project = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
     # placement.yml's forge_host_sizing for this host: its groups' components, forge_host_resources 8192 MB / 4 cores
     sized = yaml.safe_load((project / "playbooks" / "vars" / "placement.yml").read_text())
@@ -250,24 +245,8 @@ def test_ingest_memory_limiter_comes_from_the_host_sizing(host):
     assert config["service"]["pipelines"]["traces"]["processors"][0] == "memory_limiter"
 
 
-def test_ingest_refuses_clients_without_a_certificate_of_the_site_ca(host):
-    _only(host, SENDER)
-    base = (
-        "curl -s -m 5 -o /dev/null -w '%{http_code}' --cacert /etc/forge/pki/ca.crt -X POST "
-        "-H 'Content-Type: application/json' --data '{}'"
-    )
-    url = f"https://{TUNNEL}:4318/v1/traces"
-    assert host.run(f"{base} {url}").stdout in ("000", "")
-    rogue = host.run(f"{base} --cert /etc/otelcol-mol/rogue.crt --key /etc/otelcol-mol/rogue.key {url}")
-    assert rogue.stdout in ("000", "")
-    agent = "--cert /etc/forge/pki/certs/otel-agent.crt --key /etc/forge/pki/private/otel-agent.key"
-    assert host.run(f"{base} {agent} {url}").stdout == "200"
-    # the gRPC endpoint also requires the client certificate (TLS handshake only: see docs/testing.md)
-    assert host.run(f"openssl s_client -connect {TUNNEL}:4317 -CAfile /etc/forge/pki/ca.crt {agent} </dev/null").rc == 0
-
-
+@pytest.mark.hosts(SENDER)
 def test_real_otelcol_sender_reaches_clickhouse_through_the_tunnel(host):
-    _only(host, SENDER)
     assert host.check_output("/usr/local/bin/otelcol-debian --version").startswith("otelcol-debian version")
     host.run_expect([0], "systemctl start otelcol-mol.service")
 
@@ -305,8 +284,8 @@ def test_real_otelcol_sender_reaches_clickhouse_through_the_tunnel(host):
 
 # ---- ClickHouse outage: signoz recovers when it returns ------------------------------------------------------
 @pytest.mark.disruptive
+@pytest.mark.hosts(VMS)
 def test_signoz_recovers_when_clickhouse_returns(host):
-    _only(host, VMS)
     # ClickHouse stops: signoz keeps running, health?live reports it, and recovers when it is back
     host.run("systemctl stop clickhouse-server")
     try:
@@ -333,28 +312,9 @@ def test_signoz_recovers_when_clickhouse_returns(host):
 
 # ---- upgrade flips current; a broken version is rolled back and the previous keeps running ------------------
 def _site(signoz, collector, *extra):
-    """site.yml for the SigNoz tier only (docs/signoz.md "Upgrades"), with the json callback: machine-readable
-    results per task and host (ansible-core 2.19 prints a failed task's message on stderr, wrapped)."""
-    cmd = [
-        "ansible-playbook",
-        "-i",
-        # the inventory directory: groups are in its `hosts` file, connection settings in ansible_inventory.yml
-        os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]),
-        os.path.join(os.environ["MOLECULE_PROJECT_DIRECTORY"], "site.yml"),
-        "--tags",
-        "signoz,signoz_ingest",
-        "--limit",
-        VMS,
-        "-e",
-        f"mol_signoz_version={signoz}",
-        "-e",
-        f"mol_collector_version={collector}",
-        *extra,
-    ]
-    env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_CALLBACKS_ENABLED="ansible.posix.json")
-    r = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
-    assert "{" in r.stdout, r.stderr[-3000:]
-    return r.returncode, json.loads(r.stdout[r.stdout.index("{") :])
+    """site.yml for the SigNoz tier only (docs/signoz.md "Upgrades"), json results (molecule/shared/molplay.py)."""
+    versions = ("-e", f"mol_signoz_version={signoz}", "-e", f"mol_collector_version={collector}")
+    return run_playbook("site.yml", "--tags", "signoz,signoz_ingest", "--limit", VMS, *versions, *extra)
 
 
 def _tasks(data):
@@ -368,8 +328,8 @@ def _tasks(data):
 
 
 @pytest.mark.disruptive
+@pytest.mark.hosts(VMS)
 def test_upgrade_flips_current(host):
-    _only(host, VMS)
     rc, data = _site(NEXT, COLLECTOR_NEXT)
     assert rc == 0, [n for n, res in _tasks(data).items() if res.get("failed")]
     assert host.file("/opt/signoz/current").linked_to == f"/opt/signoz/{NEXT}"
@@ -382,8 +342,8 @@ def test_upgrade_flips_current(host):
 
 
 @pytest.mark.disruptive
+@pytest.mark.hosts(VMS)
 def test_broken_version_is_rolled_back(host):
-    _only(host, VMS)
     # a short health gate (20 s instead of the role's 30 x 2 s): the broken release never turns healthy, so the
     # default would only wait longer before the same rollback; the good one answers well within it
     rc, data = _site(BROKEN, COLLECTOR_NEXT, *SHORT_GATE)
@@ -411,8 +371,8 @@ def test_broken_version_is_rolled_back(host):
 
 
 @pytest.mark.disruptive
+@pytest.mark.hosts(VMS)
 def test_rerun_on_the_good_version_changes_nothing(host):
-    _only(host, VMS)
     rc, data = _site(NEXT, COLLECTOR_NEXT)
     assert rc == 0
     assert data["stats"][VMS]["changed"] == 0, [n for n, res in _tasks(data).items() if res.get("changed")]
@@ -428,8 +388,8 @@ def _refusal(data):
 
 
 @pytest.mark.disruptive
+@pytest.mark.hosts(VMS)
 def test_preflight_refuses_an_incompatible_combination(host):
-    _only(host, VMS)
     # the substitute skip removed: ClickHouse 18.16 is below every SigNoz minimum
     rc, data = _site(NEXT, COLLECTOR_NEXT, "-e", '{"signoz_compat_skip": []}')
     assert rc != 0

@@ -1,6 +1,7 @@
-"""TEST-ONLY: run a playbook of the repository against the scenario's molecule inventory from a verifier, with
-the json callback: (return code, machine-readable results per task and host). ansible-core prints a failed task's
-message on stderr, wrapped; the json callback keeps it whole."""
+"""TEST-ONLY helpers for the verifiers: run a playbook of the repository against the scenario's molecule inventory
+with the json callback (return code, machine-readable results per task and host; ansible-core prints a failed
+task's message on stderr, wrapped, the json callback keeps it whole), and run a command in a scenario container
+with `docker exec` (checks between hosts, hosts in no inventory group)."""
 
 import json
 import os
@@ -31,3 +32,9 @@ def changed_tasks(data):
         for host, result in task["hosts"].items()
         if result.get("changed")
     ]
+
+
+def docker_exec(container, script, timeout=300):
+    return subprocess.run(
+        ["docker", "exec", container, "sh", "-c", script], capture_output=True, text=True, timeout=timeout, check=False
+    )

@@ -1,5 +1,6 @@
 """Cold boot (issue 16 item 5): the converged hosts are restarted, and systemd alone brings everything back in
-order: firewall, tunnel, coordinator, ClickHouse, migrator, SigNoz, ingest, front end. Then the site's key
+order: firewall, tunnel, coordinator, ClickHouse, migrator, SigNoz, ingest (ORDER: the orderings the units
+declare); the front end (nginx) declares none, it is checked enabled, active and answering. Then the site's key
 checks pass again (the data tier answers, SigNoz through nginx, the ingest gateway through the tunnel with
 mTLS), and a rerun of the scenario's converge reports 0 changed on every host.
 
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 import tlsprobe  # noqa: E402
 from chclient import four_letter, query  # noqa: E402
-from molplay import changed_tasks, run_playbook  # noqa: E402
+from molplay import changed_tasks, docker_exec, run_playbook  # noqa: E402
 
 VMS, DEV1, DEV2 = "fm-mol-vms-1", "fm-mol-dev-1", "fm-mol-dev-2"
 PRIVATE, TUNNEL = "10.214.10.11", "10.214.200.1"
@@ -37,14 +38,8 @@ FRONT = ("nginx.service",)
 pytestmark = [pytest.mark.cold_boot, pytest.mark.hosts(VMS)]
 
 
-def _exec(container, script, timeout=120):
-    return subprocess.run(
-        ["docker", "exec", container, "sh", "-c", script], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
 def _show(unit, *props):
-    out = _exec(VMS, f"systemctl show -p {','.join(props)} {unit}").stdout
+    out = docker_exec(VMS, f"systemctl show -p {','.join(props)} {unit}").stdout
     return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
@@ -75,19 +70,19 @@ def _eventually(what, expected, timeout=120):
 def rebooted():
     hosts = (VMS, DEV1, DEV2)
     for h in hosts:  # /run is a tmpfs: the marker is gone only after a real restart of the container
-        assert _exec(h, "touch /run/fm-cold-boot-marker").returncode == 0
+        assert docker_exec(h, "touch /run/fm-cold-boot-marker").returncode == 0
     r = subprocess.run(["docker", "restart", "-t", "60", *hosts], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
     deadline, state = time.time() + 420, {}
     while time.time() < deadline:
-        state = {h: _exec(h, "systemctl is-system-running").stdout.strip() for h in hosts}
+        state = {h: docker_exec(h, "systemctl is-system-running").stdout.strip() for h in hosts}
         if all(s in ("running", "degraded") for s in state.values()):
             break
         time.sleep(5)
-    failed = {h: _exec(h, "systemctl --failed --no-legend --plain").stdout.strip() for h in hosts}
+    failed = {h: docker_exec(h, "systemctl --failed --no-legend --plain").stdout.strip() for h in hosts}
     assert state == dict.fromkeys(hosts, "running"), (state, failed)
     for h in hosts:
-        assert _exec(h, "test -e /run/fm-cold-boot-marker").returncode == 1, f"{h} was not restarted"
+        assert docker_exec(h, "test -e /run/fm-cold-boot-marker").returncode == 1, f"{h} was not restarted"
     return hosts
 
 
@@ -124,7 +119,7 @@ def test_the_site_answers_again_after_the_cold_boot(host, rebooted):
     for port in (4317, 4318):
 
         def probe(*cert, port=port):
-            return _exec(DEV1, tlsprobe.command(TUNNEL, port, "/etc/forge/pki/ca.crt", *cert)).stdout.strip()
+            return docker_exec(DEV1, tlsprobe.command(TUNNEL, port, "/etc/forge/pki/ca.crt", *cert)).stdout.strip()
 
         assert _eventually(lambda: probe(*agent), "accepted") == "accepted", port
         assert probe() == "refused TLSV13_ALERT_CERTIFICATE_REQUIRED", port

@@ -21,6 +21,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 import tlsprobe  # noqa: E402
+from molplay import docker_exec  # noqa: E402
 
 VMS, DEV1, DEV2, OUT = "fm-mol-vms-1", "fm-mol-dev-1", "fm-mol-dev-2", "fm-mol-outsider"
 VMS_WAN, VMS_OUT, HUB_TUN = "10.214.0.11", "10.214.99.11", "10.214.200.1"
@@ -50,12 +51,6 @@ def _name(host):
     return host.backend.get_hostname()
 
 
-def _exec(container, script, timeout=300):
-    return subprocess.run(
-        ["docker", "exec", container, "sh", "-c", script], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
 PROBE = (
     "import socket, sys, threading\n"
     "addr, state = sys.argv[1], {}\n"
@@ -75,7 +70,9 @@ PROBE = (
 def _states(container, addr, ports):
     """{port: open | dropped (no answer in 3 s: the firewall) | refused (RST: nothing listens)} of TCP connections
     from container to addr, all at once."""
-    r = _exec(container, f"python3 -c \"$(cat <<'EOF'\n{PROBE}EOF\n)\" {addr} {' '.join(map(str, sorted(ports)))}")
+    r = docker_exec(
+        container, f"python3 -c \"$(cat <<'EOF'\n{PROBE}EOF\n)\" {addr} {' '.join(map(str, sorted(ports)))}"
+    )
     assert r.returncode == 0, r.stderr
     return {int(p): s for p, s in (item.split(":") for item in r.stdout.split())}
 
@@ -90,7 +87,7 @@ def _connects(container, addr, port):
 
 
 def _scan(container, addr):
-    r = _exec(container, f"python3 /usr/local/lib/fm-mol-portscan.py {addr}", timeout=900)
+    r = docker_exec(container, f"python3 /usr/local/lib/fm-mol-portscan.py {addr}", timeout=900)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.split()
     assert lines[-1] == "65535", r.stdout  # "scanned 65535"
@@ -171,7 +168,7 @@ def test_mtls_accepts_our_client_and_refuses_others(host):
     self-signed one (prepare.yml), are refused with unknown_ca. The alert is what proves the refusal
     (molecule/shared/tlsprobe.py): "no 200" also holds when nothing listens."""
     other = "/var/tmp/fm-other-ca"
-    made = _exec(
+    made = docker_exec(
         DEV1,
         f"set -e; rm -rf {other}; mkdir -p {other}; cd {other};"
         " openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.crt"
@@ -183,11 +180,13 @@ def test_mtls_accepts_our_client_and_refuses_others(host):
     )
     assert made.returncode == 0, made.stderr
     subject = "openssl x509 -noout -subject -nameopt RFC2253 -in"
-    ours = _exec(DEV1, f"{subject} /etc/forge/pki/certs/otel-agent.crt").stdout
-    assert ours.strip() and _exec(DEV1, f"{subject} {other}/c.crt").stdout == ours
+    ours = docker_exec(DEV1, f"{subject} /etc/forge/pki/certs/otel-agent.crt").stdout
+    assert ours.strip() and docker_exec(DEV1, f"{subject} {other}/c.crt").stdout == ours
     # the site's CA signs neither stand-in
     for crt in (f"{other}/c.crt", "/etc/otelcol-mol/rogue.crt"):
-        assert _exec(DEV1, f"test -s {crt} && ! openssl verify -CAfile /etc/forge/pki/ca.crt {crt}").returncode == 0
+        assert (
+            docker_exec(DEV1, f"test -s {crt} && ! openssl verify -CAfile /etc/forge/pki/ca.crt {crt}").returncode == 0
+        )
     clients = {
         "accepted": ("/etc/forge/pki/certs/otel-agent.crt", "/etc/forge/pki/private/otel-agent.key"),
         "refused TLSV13_ALERT_CERTIFICATE_REQUIRED": (),
@@ -196,7 +195,7 @@ def test_mtls_accepts_our_client_and_refuses_others(host):
     rogue = ("/etc/otelcol-mol/rogue.crt", "/etc/otelcol-mol/rogue.key")
     for port in sorted(TUN_ALLOWED):
         for expected, cert in [*clients.items(), ("refused TLSV1_ALERT_UNKNOWN_CA", rogue)]:
-            got = _exec(DEV1, tlsprobe.command(HUB_TUN, port, "/etc/forge/pki/ca.crt", *cert)).stdout.strip()
+            got = docker_exec(DEV1, tlsprobe.command(HUB_TUN, port, "/etc/forge/pki/ca.crt", *cert)).stdout.strip()
             assert got == expected, (port, cert, got)
     # and over HTTP, the accepted client's request is answered
     base = (
@@ -204,7 +203,7 @@ def test_mtls_accepts_our_client_and_refuses_others(host):
         " -H 'Content-Type: application/json' --data '{}'"
     )
     client = "--cert /etc/forge/pki/certs/otel-agent.crt --key /etc/forge/pki/private/otel-agent.key"
-    ok = _exec(DEV1, f"{base} {client} https://{HUB_TUN}:4318/v1/traces")
+    ok = docker_exec(DEV1, f"{base} {client} https://{HUB_TUN}:4318/v1/traces")
     assert ok.returncode == 0 and ok.stdout.strip() == "200", (ok.stdout, ok.stderr)
 
 
@@ -224,7 +223,7 @@ def test_ui_ports_from_the_dev_network_not_from_the_outsider(host):
     for port in (443, 3301):
         for dev in (DEV1, DEV2):
             # the real nginx front end answers over TLS with the internal CA's certificate
-            r = _exec(
+            r = docker_exec(
                 dev,
                 f"curl -sS -o /dev/null -w '%{{http_code}}' -m 10 --cacert /etc/forge/pki/ca.crt"
                 f" --resolve {FRONTEND_NAME}:{port}:{VMS_WAN} https://{FRONTEND_NAME}:{port}/healthz",
@@ -322,11 +321,11 @@ def test_wireguard_tunnel_on_the_kernel_or_userspace_with_stable_keys(host):
 @pytest.mark.hosts(VMS)
 def test_hub_peers_are_the_spokes_keys(host):
     peers = set(host.check_output("wg show wg0 peers").split())
-    spokes = {_exec(c, "cat /etc/wireguard/wg0.pub").stdout.strip() for c in (DEV1, DEV2)}
+    spokes = {docker_exec(c, "cat /etc/wireguard/wg0.pub").stdout.strip() for c in (DEV1, DEV2)}
     assert peers == spokes
     for dev in (DEV1, DEV2):
-        assert _exec(dev, "wg show wg0 persistent-keepalive").stdout.split()[1] == "25"
-        assert _exec(dev, f"ping -c 2 -W 2 {HUB_TUN}").returncode == 0
+        assert docker_exec(dev, "wg show wg0 persistent-keepalive").stdout.split()[1] == "25"
+        assert docker_exec(dev, f"ping -c 2 -W 2 {HUB_TUN}").returncode == 0
 
 
 @pytest.mark.hosts(VMS)

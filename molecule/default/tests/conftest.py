@@ -4,7 +4,8 @@
   on the others it is deselected, not skipped, so a skip in the report is always a real one. A name that is
   not a host of the scenario is an error, so a typo cannot deselect a check everywhere.
 - Checks marked `disruptive` (they stop services, upgrade or roll back releases) run after every other check,
-  in file order, so the others see the converged state; the `cold_boot` checks (test_cold_boot.py) run last.
+  in file order, so the others see the converged state. (The cold boot is a step of the test sequence before
+  idempotence, molecule.yml; test_cold_boot.py only reads its record.)
 - fm-mol-outsider is in no inventory group and runs nothing of ours: the checks use it through `docker exec`
   (test_secure_link.py), so no check is collected for it as the host under test."""
 
@@ -18,7 +19,6 @@ OUTSIDER = "fm-mol-outsider"
 def pytest_configure(config):
     config.addinivalue_line("markers", "disruptive: changes the converged state; runs after the other checks")
     config.addinivalue_line("markers", "hosts(*names): the scenario hosts the check runs on (others deselected)")
-    config.addinivalue_line("markers", "cold_boot: restarts the hosts; runs last, after the disruptive checks")
 
 
 def _host(item):
@@ -45,7 +45,5 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def _phase(item):
-    """0: checks of the converged state, 1: disruptive ones, 2: the cold boot (test_cold_boot.py)."""
-    if item.get_closest_marker("cold_boot"):
-        return 2
+    """0: checks of the converged state, 1: disruptive ones."""
     return 1 if item.get_closest_marker("disruptive") else 0

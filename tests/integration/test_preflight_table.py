@@ -514,7 +514,8 @@ def _make(tmp, files):
 
 # Most rows run the preflight play alone (playbooks/preflight.yml, the play site.yml imports first): loading the
 # whole of site.yml's roles costs each row about one more second of CPU and proves nothing more per row. These rows
-# run the real site.yml, which shows that it stops in that play and contacts no host (and test_site_yml_starts_with_the_preflight_play).
+# run the real site.yml, which shows that it stops in that play and contacts no host (and
+# test_site_yml_starts_with_the_preflight_play checks that it is site.yml's first play).
 PREFLIGHT = "playbooks/preflight.yml"
 THROUGH_SITE = {"base", "three problems at once"}
 

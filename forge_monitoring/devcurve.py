@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import re
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -151,8 +152,35 @@ def read_rows(tsv: Path) -> list[dict]:
     return rows
 
 
+# inotify instances a systemd container of the lab's image holds once booted (measured 2026-12-07: 7 each; systemd,
+# journald, logind, sshd's units) with room to spare; the kernel counts them per user, and every container runs as root
+INOTIFY_PER_CONTAINER = 8
+INOTIFY_LIMIT = Path("/proc/sys/fs/inotify/max_user_instances")
+
+
+def inotify_problem(limit: int, containers: int, per_container: int = INOTIFY_PER_CONTAINER) -> str | None:
+    """Why `containers` systemd containers cannot all boot under fs.inotify.max_user_instances = limit, or None.
+
+    A systemd that finds no inotify instance left exits at once ("Too many open files"), so the container never
+    reports a state; at the default 128 that happened to the 20th container of a 25-host step (2026-12-07)."""
+    need = containers * per_container
+    if need <= limit:
+        return None
+    return (
+        f"fs.inotify.max_user_instances is {limit}; {containers} systemd containers need about {need} "
+        f"({per_container} each). Raise it first, e.g. sysctl -w fs.inotify.max_user_instances={max(1024, need * 2)}"
+    )
+
+
 def hosts(args: argparse.Namespace) -> int:
     """Write the extra inventory for N hosts and start their containers (the lab must be up)."""
+    if INOTIFY_LIMIT.exists():
+        ps = subprocess.run(["docker", "ps", "-q"], capture_output=True, text=True, check=False)
+        running = len(ps.stdout.split())
+        problem = inotify_problem(int(INOTIFY_LIMIT.read_text()), running + args.n)
+        if problem:
+            print(f"[curve] ERROR: {problem}", file=sys.stderr)
+            return 1
     state = lab.state_dir(args.inventory)
     out = state / CURVE_DIR / "hosts.yml"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -136,3 +136,12 @@ def test_extra_hosts_pass_the_tunnel_rule_of_preflight(lab_plan):
     groups["vpn_spokes"] = ["dev-1"]  # the old agents-only hosts: refused
     problems = topology._vpn(Inventory(hostvars, groups))
     assert [p for p in problems if "devx-01: is in agents but not in vpn_spokes" in p], problems
+
+
+def test_inotify_limit_is_checked_before_systemd_containers_start():
+    # the default limit (128) holds the lab and a dozen extra hosts, not the 25-host step (found 2026-12-07)
+    assert devcurve.inotify_problem(128, 15) is None
+    problem = devcurve.inotify_problem(128, 28)
+    assert problem.startswith("fs.inotify.max_user_instances is 128; 28 systemd containers need about 224")
+    assert "sysctl -w fs.inotify.max_user_instances=1024" in problem
+    assert devcurve.inotify_problem(1024, 53) is None

@@ -162,7 +162,8 @@ def inotify_problem(limit: int, containers: int, per_container: int = INOTIFY_PE
     """Why `containers` systemd containers cannot all boot under fs.inotify.max_user_instances = limit, or None.
 
     A systemd that finds no inotify instance left exits at once ("Too many open files"), so the container never
-    reports a state; at the default 128 that happened to the 20th container of a 25-host step (2026-12-07)."""
+    reports a state; at the default 128 that happened to the 20th extra host of a 25-host step (the 23rd container
+    with the lab, 2026-12-07)."""
     need = containers * per_container
     if need <= limit:
         return None

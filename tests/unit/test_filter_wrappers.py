@@ -44,6 +44,7 @@ PLUGINS = {
         ("signoz_compat_problems", ["x", {}]),
     ),
     "sizing": ({"forge_sizing", "forge_host_resources", "forge_components_for"}, ("forge_components_for", [[], "x"])),
+    "systemd": ({"forge_systemd_hardening"}, ("forge_systemd_hardening", [{"umask": 63}])),
     "wireguard": ({"forge_wg_addresses", "forge_wg_peer_keys"}, ("forge_wg_peer_keys", ["x", []])),
 }  # fmt: skip
 

@@ -36,18 +36,14 @@ CITE = re.compile(r"^[^\s:;]+:\d+(-\d+)?(,\d+(-\d+)?)*(; [^\s:;]+:\d+(-\d+)?(,\d
 # A path written "{{ <var> }}/<path>" is a path inside that release archive (after strip_components).
 ARCHIVE_HOMES: dict[str, str] = {
     "__signoz_home": "signoz",
-    "__signoz_new": "signoz",
-    "__signoz_good": "signoz",
+    "__signoz_release.path": "signoz",
     "__signoz_collector_home": "signoz-otel-collector",
-    "__signoz_collector_new": "signoz-otel-collector",
-    "__signoz_collector_good": "signoz-otel-collector",
+    "__signoz_collector_release.path": "signoz-otel-collector",
     "__signoz_ingest_home": "signoz-otel-collector",
-    "__signoz_ingest_new": "signoz-otel-collector",
-    "__signoz_ingest_good": "signoz-otel-collector",
+    "__signoz_ingest_release.path": "signoz-otel-collector",
     "__clickhouse_udf_release.path": "histogram-quantile",
     "__frontend_oauth2_proxy_home": "oauth2-proxy",
-    "__frontend_oauth2_proxy_new": "oauth2-proxy",
-    "__frontend_oauth2_proxy_good": "oauth2-proxy",
+    "__frontend_oauth2_proxy_release.path": "oauth2-proxy",
 }
 # A release-directory variable the table above does not know is reported, so a new one cannot slip past.
 HOME_LIKE = re.compile(r"\{\{\s*(__\w+_(?:home|new|good)|__\w+_release\.path)\s*\}\}/((?:\{\{.*?\}\}|[^\s\"'])+)")
@@ -309,7 +305,7 @@ def extract_routes(root: Path) -> list[Use]:
         lines = text.splitlines()
         data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 (a SafeLoader subclass)
         for task in _tasks(data):
-            module = task.get("ansible.builtin.uri", task.get("uri"))
+            module = task.get("ansible.builtin.uri", task.get("uri")) or _deploy_health(task)
             if not isinstance(module, dict) or "url" not in module:
                 continue
             url = str(module["url"])
@@ -328,6 +324,15 @@ def extract_routes(root: Path) -> list[Use]:
                         use.details["versions"] = gate
                     uses.append(use)
     return uses
+
+
+def _deploy_health(task: dict[str, Any]) -> dict[str, Any] | None:
+    """roles/artifact's deploy entry point polls the caller's artifact_deploy_health_url with a GET: a route too."""
+    include = task.get("ansible.builtin.include_role", task.get("include_role"))
+    if not isinstance(include, dict) or include.get("name") != "artifact" or include.get("tasks_from") != "deploy":
+        return None
+    url = (task.get("vars") or {}).get("artifact_deploy_health_url")
+    return {"url": url, "method": "GET"} if url else None
 
 
 # A task that runs only on some upstream versions says so on the line above it:

@@ -1,6 +1,7 @@
 """House rules every role follows: argument specs that match the defaults, variable
 naming, tasks split by phase, tags per role, and role README tables generated from the specs."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,36 @@ def test_role_readme_tables_are_generated_from_the_specs():
     assert roledocs.check(ROOT / "roles") == [], "run `.venv/bin/forge-monitoring docs`"
     for role in ROLES:
         assert "### Entry point `main`" in (ROOT / "roles" / role / "README.md").read_text(), role
+
+
+# A role's internal variables (__<role>_*) are its own: another role that needs a fact gets it as a documented
+# output (artifact_result, pki_result, clickhouse_repository_result) or as an input the play passes.
+INTERNAL = re.compile(r"(?<![A-Za-z0-9_])__([a-z][a-z0-9_]*)")
+
+
+def internal_reads(roles_dir):
+    """[(role, file, variable)] for every __<other role>_* name in a role's tasks, handlers, defaults, vars and
+    templates (the longest role name that prefixes the variable owns it)."""
+    roles = sorted(p.name for p in roles_dir.iterdir() if (p / "tasks").is_dir())
+    found = []
+    for role in roles:
+        for path in sorted((roles_dir / role).rglob("*")):
+            if not path.is_file() or path.parent.name not in ("tasks", "handlers", "defaults", "vars", "templates"):
+                continue
+            for name in INTERNAL.findall(path.read_text()):
+                owner = max((r for r in roles if name.startswith(f"{r}_")), key=len, default=None)
+                if owner and owner != role:
+                    found.append((role, str(path.relative_to(roles_dir)), f"__{name}"))
+    return found
+
+
+def test_no_role_reads_another_roles_internal_variables():
+    assert internal_reads(ROOT / "roles") == []
+
+
+def test_a_planted_internal_read_is_found(tmp_path):
+    for role, text in (("pki", "pki_dir: /etc/x\n"), ("signoz_ingest", 'x: "{{ __pki_register_bundle }}"\n')):
+        (tmp_path / role / "tasks").mkdir(parents=True)
+        (tmp_path / role / "defaults").mkdir()
+        (tmp_path / role / "defaults" / "main.yml").write_text(text)
+    assert internal_reads(tmp_path) == [("signoz_ingest", "signoz_ingest/defaults/main.yml", "__pki_register_bundle")]

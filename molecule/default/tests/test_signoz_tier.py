@@ -36,6 +36,7 @@ FIRST, NEXT, BROKEN = "0.128.0-fixture", "0.129.0-fixture", "0.129.1-fixture-bro
 # -e for runs that drive a failing health gate (roles/signoz: signoz_health_retries x signoz_health_delay)
 SHORT_GATE = ("-e", "signoz_health_retries=10", "-e", "signoz_health_delay=2")
 COLLECTOR_FIRST, COLLECTOR_NEXT = "0.144.5-fixture", "0.144.7-fixture"
+COLLECTOR_BROKEN = "0.144.8-fixture-broken"  # its health_check extension answers 503 (molecule/fixtures/build.py)
 
 
 def _hv(host):
@@ -349,18 +350,19 @@ def test_broken_version_is_rolled_back(host):
     rc, data = _site(BROKEN, COLLECTOR_NEXT, *SHORT_GATE)
     assert rc != 0
     tasks = _tasks(data)
-    # the broken version started and failed its health gate (its /api/v1/health answers 503) ...
-    gate = tasks["Wait until SigNoz answers on /api/v1/health?live (ClickHouse reachable too)"]
+    # the broken version started and failed the health gate of roles/artifact's deploy (its /api/v1/health
+    # answers 503) ...
+    gate = tasks["Wait until the health URL answers"]
     assert gate.get("failed") and gate.get("status") == 503, gate
-    assert "Promote SigNoz to current" not in tasks
+    assert "Point current at the new version" not in tasks
     # ... so the rescue put the units back on the last known good version, restarted them, and it answered
-    restarted = tasks["Restart on the last known good versions"]["results"]
-    assert [i["item"] for i in restarted if i.get("changed")] == ["signoz-migrate.service", "signoz.service"]
-    assert tasks["Wait until the last known good SigNoz answers again"].get("status") == 200
+    restarted = tasks["Restart on the last known good releases"]["results"]
+    assert [i["item"]["name"] for i in restarted if i.get("changed")] == ["signoz-migrate.service", "signoz.service"]
+    assert tasks["Wait until the last known good releases answer again"].get("status") == 200
     failure = tasks["Fail the run"]
     assert failure.get("failed"), failure
-    assert f"SigNoz {BROKEN}" in failure["msg"], failure["msg"]
-    assert f"running the last known good {NEXT} again" in failure["msg"], failure["msg"]
+    assert f"SigNoz {BROKEN}, {COLLECTOR_NEXT} on {VMS}" in failure["msg"], failure["msg"]
+    assert f"running the last known good {NEXT}, {COLLECTOR_NEXT} again" in failure["msg"], failure["msg"]
     assert host.file("/opt/signoz/current").linked_to == f"/opt/signoz/{NEXT}"
     # the failed release is removed (never promoted), the good one and its previous stay
     assert not host.file(f"/opt/signoz/{BROKEN}").exists
@@ -368,6 +370,38 @@ def test_broken_version_is_rolled_back(host):
     assert f"/opt/signoz/{NEXT}/bin/signoz" in host.check_output("systemctl show -p ExecStart --value signoz")
     assert _health(host) == 200
     assert _api(host, "/api/v1/version")[1]["version"] == f"v{NEXT}"
+
+
+@pytest.mark.disruptive
+@pytest.mark.hosts(VMS)
+def test_broken_collector_is_rolled_back_by_the_ingest_gateway(host):
+    """signoz_ingest goes through the same deploy-and-gate path (roles/artifact tasks_from deploy) as signoz."""
+    before = host.check_output("systemctl show -p MainPID --value signoz-ingest")
+    rc, data = run_playbook(
+        "site.yml", "--tags", "signoz_ingest", "--limit", VMS,
+        "-e", f"mol_signoz_version={NEXT}", "-e", f"mol_collector_version={COLLECTOR_BROKEN}",
+        "-e", "signoz_ingest_health_retries=5", "-e", "signoz_ingest_health_delay=2",
+    )  # fmt: skip
+    assert rc != 0
+    tasks = _tasks(data)
+    gate = tasks["Wait until the health URL answers"]
+    assert gate.get("failed") and gate.get("status") == 503, gate
+    assert "Point current at the new version" not in tasks
+    restarted = tasks["Restart on the last known good releases"]["results"]
+    assert [i["item"]["name"] for i in restarted if i.get("changed")] == ["signoz-ingest.service"]
+    assert tasks["Wait until the last known good releases answer again"].get("status") == 200
+    msg = tasks["Fail the run"]["msg"]
+    assert f"The ingest collector {COLLECTOR_BROKEN} on {VMS}" in msg, msg
+    assert f"running the last known good {COLLECTOR_NEXT} again, the failed release removed" in msg, msg
+    # back on the good release, which answers; the broken one is gone, current and previous stay
+    collector = "/opt/signoz-otel-collector"
+    assert host.file(f"{collector}/current").linked_to == f"{collector}/{COLLECTOR_NEXT}"
+    assert host.file(f"{collector}/previous").linked_to == f"{collector}/{COLLECTOR_FIRST}"
+    assert not host.file(f"{collector}/{COLLECTOR_BROKEN}").exists
+    unit = host.check_output("systemctl show -p ExecStart --value signoz-ingest")
+    assert f"{collector}/{COLLECTOR_NEXT}/bin/signoz-otel-collector" in unit
+    assert host.check_output("systemctl show -p MainPID --value signoz-ingest") != before
+    assert host.service("signoz-ingest.service").is_running
 
 
 @pytest.mark.disruptive

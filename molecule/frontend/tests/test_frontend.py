@@ -254,3 +254,39 @@ def test_broken_config_is_refused_and_the_live_one_keeps_running(host):
     assert host.check_output("cat /run/nginx.pid") == master
     status, _, body = curl(host, f"https://{NAME}/healthz")
     assert (status, body.strip()) == (200, "ok")
+
+
+def _converge(*extra):
+    """molecule/frontend's converge.yml with extra ansible-playbook arguments: (returncode, stdout + stderr)."""
+    env = dict(os.environ)
+    project = env["MOLECULE_PROJECT_DIRECTORY"]
+    env.setdefault("ANSIBLE_ROLES_PATH", f"{project}/roles")
+    env.setdefault("ANSIBLE_FILTER_PLUGINS", f"{project}/filter_plugins")
+    run = subprocess.run(
+        ["ansible-playbook", "-i", os.path.dirname(env["MOLECULE_INVENTORY_FILE"]),
+         f"{env['MOLECULE_SCENARIO_DIRECTORY']}/converge.yml", *extra],
+        capture_output=True, text=True, env=env, timeout=600, check=False,
+    )  # fmt: skip
+    return run.returncode, run.stdout + run.stderr
+
+
+def test_broken_release_is_rolled_back_and_removed(host):
+    """oauth2-proxy goes through roles/artifact's deploy-and-gate path: a release whose /ping answers 503 (the
+    fixture's BROKEN build, molecule/fixtures/oauth2-proxy-fixture) is started, fails the gate, and the unit goes
+    back to the last known good release, which answers again; the failed release is removed."""
+    good = "7.15.3"
+    broken = "7.15.4-fixture-broken"
+    versions = yaml.safe_load((Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "versions.yml").read_text())
+    manifest = versions["forge_versions"]["artifacts"]
+    manifest["oauth2-proxy"]["version"] = broken
+    rc, out = _converge("-e", json.dumps({"artifact_manifest": manifest, "artifact_deploy_health_retries": 3}))
+    assert rc != 0, out[-3000:]
+    flat = re.sub(r"\s+", " ", out)
+    assert f"oauth2-proxy {broken} on fm-fe-vms-1 failed to start or its health check" in flat, out[-3000:]
+    assert f"running the last known good {good} again, the failed release removed" in flat, out[-3000:]
+    assert host.file("/opt/oauth2-proxy/current").linked_to == f"/opt/oauth2-proxy/{good}"
+    assert not host.file(f"/opt/oauth2-proxy/{broken}").exists
+    unit = host.file("/etc/systemd/system/oauth2-proxy.service").content_string
+    assert f"ExecStart=/opt/oauth2-proxy/{good}/oauth2-proxy " in unit
+    assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:4180/ping") == "200"
+    assert "v7.15.3" in host.check_output("/opt/oauth2-proxy/current/oauth2-proxy --version")

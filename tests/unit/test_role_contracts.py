@@ -75,34 +75,91 @@ def test_role_readme_tables_are_generated_from_the_specs():
         assert "### Entry point `main`" in (ROOT / "roles" / role / "README.md").read_text(), role
 
 
-# A role's internal variables (__<role>_*) are its own: another role that needs a fact gets it as a documented
-# output (artifact_result, pki_result, clickhouse_repository_result) or as an input the play passes.
-INTERNAL = re.compile(r"(?<![A-Za-z0-9_])__([a-z][a-z0-9_]*)")
+# Wiring is data (docs/architecture.md "Cross-role wiring"): a role's tasks, handlers, defaults, vars and templates
+# name only its own variables, documented inputs and facts. Another role's internal variables (__<role>_*) are
+# never read; another role's public ones only where the role calls that role and hands it its inputs
+# (include_role vars), or where an entry below says why (each one a value no play can pass).
+CROSS_READS_ALLOWED = {
+    # the coordinator roles' node ids are inventory host variables; ClickHouse reads them per coordinator host
+    ("clickhouse", "zookeeper_id"): "hostvars of the coordinator hosts (roles/clickhouse/vars/main.yml)",
+    ("clickhouse", "clickhouse_keeper_id"): "hostvars of the coordinator hosts (roles/clickhouse/vars/main.yml)",
+    # the package pin of the ClickHouse host, the same rule as the controller's signoz_compat filter
+    ("signoz", "clickhouse_version"): "hostvars of the ClickHouse host (roles/signoz/vars/main.yml)",
+}
+# what a role hands back to the roles that call it (documented in its argument_specs and docs)
+OUTPUTS = {"artifact": {"artifact_result"}, "pki": {"pki_result"}, "clickhouse": {"clickhouse_repository_result"}}
+# upstream names that look like variables: SigNoz's databases, ClickHouse's system tables
+NOT_VARIABLES = {"signoz_traces", "signoz_metrics", "signoz_logs", "signoz_meter", "signoz_metadata",
+                 "signoz_analytics", "zookeeper_connection"}  # fmt: skip
+TOKEN = re.compile(r"(?<![A-Za-z0-9_])(__)?([a-z][a-z0-9_]*)")
+CALLS = re.compile(r"^\s*name:\s*([a-z_]+)\s*$", re.M)
 
 
-def internal_reads(roles_dir):
-    """[(role, file, variable)] for every __<other role>_* name in a role's tasks, handlers, defaults, vars and
-    templates (the longest role name that prefixes the variable owns it)."""
+def _filter_names():
+    return set(
+        re.findall(r'"([a-z_]+)":\s*wrap\(', "".join(p.read_text() for p in (ROOT / "filter_plugins").glob("*.py")))
+    )
+
+
+def _options(roles_dir, role):
+    spec = roles_dir / role / "meta" / "argument_specs.yml"
+    if not spec.exists():
+        return set()
+    entries = (_yaml(spec).get("argument_specs") or {}).values()
+    return {name for entry in entries for name in (entry or {}).get("options") or {}}
+
+
+def cross_reads(roles_dir, filters=frozenset()):
+    """[(role, file, variable)] for every variable of another role named in a role's files (comment lines without
+    Jinja are skipped; the longest role name that prefixes the variable owns it)."""
     roles = sorted(p.name for p in roles_dir.iterdir() if (p / "tasks").is_dir())
     found = []
     for role in roles:
-        for path in sorted((roles_dir / role).rglob("*")):
-            if not path.is_file() or path.parent.name not in ("tasks", "handlers", "defaults", "vars", "templates"):
-                continue
-            for name in INTERNAL.findall(path.read_text()):
-                owner = max((r for r in roles if name.startswith(f"{r}_")), key=len, default=None)
-                if owner and owner != role:
-                    found.append((role, str(path.relative_to(roles_dir)), f"__{name}"))
-    return found
+        files = [
+            p
+            for p in sorted((roles_dir / role).rglob("*"))
+            if p.is_file() and p.parent.name in ("tasks", "handlers", "defaults", "vars", "templates")
+        ]
+        role_calls = {name for p in files if p.parent.name == "tasks" for name in CALLS.findall(p.read_text())}
+        for path in files:
+            text = path.read_text()
+            lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#") or "{{" in ln or "{%" in ln]
+            called = set(CALLS.findall(text))
+            for internal, name in TOKEN.findall("\n".join(lines)):
+                owner = max((r for r in roles if name == r or name.startswith(f"{r}_")), key=len, default=None)
+                if not owner or owner == role:
+                    continue
+                if not internal and (name == owner or name in filters or name in NOT_VARIABLES):
+                    continue
+                if not internal and owner in called and name in _options(roles_dir, owner):
+                    continue  # an input handed to the role this file calls
+                if not internal and owner in role_calls and name in OUTPUTS.get(owner, ()):
+                    continue  # what a role this role calls hands back
+                if not internal and (role, name) in CROSS_READS_ALLOWED:
+                    continue
+                found.append((role, str(path.relative_to(roles_dir)), ("__" if internal else "") + name))
+    return sorted(set(found))
 
 
-def test_no_role_reads_another_roles_internal_variables():
-    assert internal_reads(ROOT / "roles") == []
+def test_no_role_reads_another_roles_variables():
+    assert cross_reads(ROOT / "roles", _filter_names()) == []
 
 
-def test_a_planted_internal_read_is_found(tmp_path):
-    for role, text in (("pki", "pki_dir: /etc/x\n"), ("signoz_ingest", 'x: "{{ __pki_register_bundle }}"\n')):
+def test_a_planted_cross_read_is_found(tmp_path):
+    planted = {
+        "pki": {"defaults": "pki_dir: /etc/x\n"},
+        "node_exporter": {"defaults": "node_exporter_textfile_dir: /var/lib/x\n"},
+        "signoz_ingest": {
+            "defaults": 'x: "{{ __pki_register_bundle }}"\n# comment naming node_exporter_textfile_dir\n',
+            "templates": "{{ node_exporter_textfile_dir }}\n",
+        },
+    }
+    for role, files in planted.items():
         (tmp_path / role / "tasks").mkdir(parents=True)
-        (tmp_path / role / "defaults").mkdir()
-        (tmp_path / role / "defaults" / "main.yml").write_text(text)
-    assert internal_reads(tmp_path) == [("signoz_ingest", "signoz_ingest/defaults/main.yml", "__pki_register_bundle")]
+        for kind, text in files.items():
+            (tmp_path / role / kind).mkdir()
+            (tmp_path / role / kind / ("main.yml" if kind == "defaults" else "x.j2")).write_text(text)
+    assert cross_reads(tmp_path) == [
+        ("signoz_ingest", "signoz_ingest/defaults/main.yml", "__pki_register_bundle"),
+        ("signoz_ingest", "signoz_ingest/templates/x.j2", "node_exporter_textfile_dir"),
+    ]

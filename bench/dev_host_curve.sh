@@ -20,6 +20,9 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap-venv.sh > /dev/null
 lab=(.venv/bin/forge-monitoring lab)
 curve=(.venv/bin/python -m forge_monitoring.devcurve)
+# site.yml through ansible-runner (forge_monitoring/playrun.py): progress in the log, the run kept under
+# $log/runs, its counts (from the events) on the last line
+play=(.venv/bin/python -m forge_monitoring.playrun run --runs)
 steps=("$@")
 [ "${#steps[@]}" -gt 0 ] || steps=(10 25 50)
 prev=0
@@ -64,16 +67,16 @@ printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' n wall changed failed unreachable hosts lo
 measure() {  # N, inventory args...: the timed no-change site.yml
   local n=$1 t0 t1 rc=0 counts wall; shift
   t0=$(date +%s.%N)
-  .venv/bin/ansible-playbook "$@" site.yml -e "forge_verify_report=$log/verify-$n.txt" > "$log/run-$n.log" 2>&1 || rc=$?
+  "${play[@]}" "$log/runs" "$@" site.yml -e "forge_verify_report=$log/verify-$n.txt" > "$log/run-$n.log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
   wall=$(secs "$t0" "$t1")
-  counts=$("${curve[@]}" recap "$log/run-$n.log") || counts=""
+  counts=$(tail -1 "$log/run-$n.log")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$wall" "$(field "$counts" changed)" "$(field "$counts" failed)" \
     "$(field "$counts" unreachable)" "$(field "$counts" hosts)" "$(load)" >> "$log/curve.tsv"
   printf 'no-change site.yml, N=%-3s %7.1f s   rc=%s %s  load %s\n' "$n" "$wall" "$rc" "$counts" "$(load)"
   if [ "$rc" != 0 ] || [ "$(field "$counts" changed)" != 0 ] || [ "$(field "$counts" failed)" != 0 ] \
     || [ "$(field "$counts" unreachable)" != 0 ]; then
-    tail -60 "$log/run-$n.log"
+    tail -60 "$(sed -n 's/.* run=//p' "$log/run-$n.log" | tail -1)/ansible.log"
     echo "FAILED: the no-change run at N=$n is not 0 changed, 0 failed, 0 unreachable (log: $log/run-$n.log)" >&2
     exit 1
   fi
@@ -88,10 +91,10 @@ for n in "${steps[@]}"; do
   new=$(seq -f 'devx-%02g' $((prev + 1)) "$n" | paste -sd:)
   t0=$(date +%s.%N)
   rc=0
-  .venv/bin/ansible-playbook -i inventories/lab -i "$extra" site.yml --limit "localhost:vpn_hub:$new" \
+  "${play[@]}" "$log/runs" -i inventories/lab -i "$extra" site.yml --limit "localhost:vpn_hub:$new" \
     > "$log/converge-$n.log" 2>&1 || rc=$?
   printf 'converge of the new hosts and the hub (site.yml --limit): %.1f s   rc=%s %s\n' "$(secs "$t0" "$(date +%s.%N)")" "$rc" \
-    "$("${curve[@]}" recap "$log/converge-$n.log" || true)"
+    "$(tail -1 "$log/converge-$n.log")"
   [ "$rc" = 0 ] || { tail -60 "$log/converge-$n.log"; exit 1; }
   measure "$n" -i inventories/lab -i "$extra"
   prev=$n

@@ -12,7 +12,8 @@
 #   (the lab is left down at the end; FORGE_BENCH_KEEP=1 leaves it up). N ...: the curve's steps
 #   (default 10 25 50). --curve-only runs only bench/dev_host_curve.sh (on the lab as it is, or a fresh one).
 # The strategy is the project default (ansible.cfg); ANSIBLE_STRATEGY=linear benchmarks the stock one.
-# Counts come from the PLAY RECAP lines (changed=, failed=, unreachable= summed over the hosts).
+# Counts come from each run's event stream (`lab up` runs site.yml through ansible-runner and keeps the run;
+# forge_monitoring/playrun.py sums the playbook_on_stats event over the hosts), never from the PLAY RECAP text.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 curve=1
@@ -23,9 +24,10 @@ esac
 scripts/bootstrap-venv.sh
 lab=(.venv/bin/forge-monitoring lab)
 log=$(mktemp -d)
-recap() {  # log, field: the field summed over the PLAY RECAP lines
-  awk -v f="$2" '/PLAY RECAP/{r=1} r && / : ok=/{for(i=1;i<=NF;i++) if(index($i, f "=")==1){split($i,a,"="); s+=a[2]}}
-    END{print s+0}' "$1"
+counts() {  # log of a `lab up`: the counts of the run it kept, read from the run's events
+  local dir; dir=$(sed -n 's/^\[lab\] run: \([^ ]*\) .*/\1/p' "$1" | tail -1)
+  [ -n "$dir" ] || { echo "no run"; return; }
+  .venv/bin/python -m forge_monitoring.playrun counts "$dir"
 }
 secs() { echo "$2 - $1" | bc; }
 row() { printf '%-34s %7.1f s   %s\n' "$1" "$2" "$3"; }
@@ -34,7 +36,7 @@ play() {  # name, lab-up args...: a timed `lab up`, with the recap counts
   t0=$(date +%s.%N)
   "${lab[@]}" up "$@" > "$log/$name.log" 2>&1 || rc=$?
   t1=$(date +%s.%N)
-  row "$name" "$(secs "$t0" "$t1")" "rc=$rc changed=$(recap "$log/$name.log" changed) failed=$(recap "$log/$name.log" failed) unreachable=$(recap "$log/$name.log" unreachable) tasks(ok+skipped)=$(( $(recap "$log/$name.log" ok) + $(recap "$log/$name.log" skipped) ))"
+  row "$name" "$(secs "$t0" "$t1")" "rc=$rc $(counts "$log/$name.log")"
   [ "$rc" = 0 ] || { tail -40 "$log/$name.log"; exit 1; }
 }
 containers() { "${lab[@]}" status | awk '{print $2}'; }

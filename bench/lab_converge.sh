@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the lab's cold converge and its no-change rerun.
 #   bench/lab_converge.sh
-# Prints wall times and the changed-task count of each run. The cold run starts from
+# Prints wall times and the counts of each run (from its event stream). The cold run starts from
 # no lab (it takes the lab down first); the base image is reused when cached.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +12,9 @@ run() {  # name, args...
   local t0; t0=$(date +%s.%N)
   scripts/lab "$@" > "$log/$name.log" 2>&1 || { tail -30 "$log/$name.log"; exit 1; }
   local t1; t1=$(date +%s.%N)
-  local changed
-  changed=$(awk '/PLAY RECAP/{r=1} r && /changed=/{for(i=1;i<=NF;i++) if($i ~ /^changed=/){split($i,a,"="); s+=a[2]}} END{print s+0}' "$log/$name.log")
-  printf '%-28s %7.1f s   changed tasks: %s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$changed"
+  local dir  # the counts come from the run's events (forge_monitoring/playrun.py), not the PLAY RECAP text
+  dir=$(sed -n 's/^\[lab\] run: \([^ ]*\) .*/\1/p' "$log/$name.log" | tail -1)
+  printf '%-28s %7.1f s   %s\n' "$name" "$(echo "$t1 - $t0" | bc)" "$(.venv/bin/python -m forge_monitoring.playrun counts "$dir")"
 }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(date -u +%F)"
 run "lab up (cold: hosts+site)" up

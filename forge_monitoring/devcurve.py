@@ -7,8 +7,6 @@
                                                   start their containers, with the lab's own machinery
                                                   (forge_monitoring.lab: image, label, SSH key, pinned
                                                   host keys), so ``scripts/lab down`` removes them too
-``python -m forge_monitoring.devcurve recap LOG``  ok, changed, failed, unreachable, skipped summed over
-                                                  the PLAY RECAP of an ansible-playbook log
 ``python -m forge_monitoring.devcurve table TSV``  the curve: N, wall, marginal s/host against N=0 and
                                                   against the previous step
 
@@ -22,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +31,7 @@ from forge_monitoring import lab
 
 PREFIX = "devx-"
 CURVE_DIR = "curve"
-RECAP_LINE = re.compile(r"^(\S+)\s+:\s+((?:\w+=\d+\s*)+)$")
 WIREGUARD_SUBSTITUTE = {"kind": "substitute", "what": "userspace wireguard-go (the lab kernel has no WireGuard)"}
-RECAP_FIELDS = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
 
 
 def host_name(i: int) -> str:
@@ -83,33 +78,6 @@ def extra_inventory(n: int, plan: lab.Plan, network_key: str = "dev", wan_key: s
     }
     spokes = {"hosts": dict.fromkeys(hosts)}
     return {"all": {"children": {"dev_sites": {"children": {"agents": {"hosts": hosts}, "vpn_spokes": spokes}}}}}
-
-
-def parse_recap(text: str) -> dict[str, int]:
-    """The PLAY RECAP counts summed over its hosts (the last recap of the log), plus ``hosts``."""
-    totals = dict.fromkeys(RECAP_FIELDS, 0)
-    hosts = 0
-    seen = in_recap = False
-    for line in text.splitlines():
-        if line.startswith("PLAY RECAP"):
-            totals, hosts, seen, in_recap = dict.fromkeys(RECAP_FIELDS, 0), 0, True, True
-            continue
-        if not in_recap:
-            continue
-        m = RECAP_LINE.match(line.strip())
-        if not m:
-            if line.strip():
-                in_recap = False
-            continue
-        hosts += 1
-        for pair in m.group(2).split():
-            key, _, value = pair.partition("=")
-            if key in totals:
-                totals[key] += int(value)
-    if not seen:
-        raise ValueError("no PLAY RECAP in the log")
-    totals["hosts"] = hosts
-    return totals
 
 
 def curve_table(rows: list[dict]) -> str:
@@ -201,12 +169,6 @@ def hosts(args: argparse.Namespace) -> int:
     return 0
 
 
-def recap(args: argparse.Namespace) -> int:
-    counts = parse_recap(Path(args.log).read_text(errors="replace"))
-    print(" ".join(f"{k}={v}" for k, v in counts.items()))
-    return 0
-
-
 def table(args: argparse.Namespace) -> int:
     print(curve_table(read_rows(Path(args.tsv))))
     return 0
@@ -223,9 +185,6 @@ def main(argv: list[str] | None = None) -> int:
     # 90 s (scripts/lab's wait) was too short for systemd at load 13 with 4 starting at once (2026-12-03)
     p.add_argument("--boot-timeout", type=float, default=300, help="seconds to wait for systemd (%(default)s)")
     p.set_defaults(func=hosts)
-    p = sub.add_parser("recap", help="PLAY RECAP counts of a log")
-    p.add_argument("log")
-    p.set_defaults(func=recap)
     p = sub.add_parser("table", help="the curve table from the bench's TSV")
     p.add_argument("tsv")
     p.set_defaults(func=table)

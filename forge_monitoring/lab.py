@@ -16,7 +16,6 @@ import argparse
 import ipaddress
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -24,11 +23,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forge_monitoring import playrun, reach
+
 ROOT = Path(__file__).resolve().parent.parent
 LAB_INVENTORY = ROOT / "inventories" / "lab"
 DEFAULT_IMAGE = "forge-lab/debian-systemd:bookworm"
 LABEL = "forge.lab"
-RECAP_CHANGED = re.compile(r"^\S+\s+: ok=\d+\s+changed=(\d+)")
 
 # What systemd needs to run as PID 1 in a container on these machines
 # (--privileged is refused here; see docs/testing.md), plus NET_ADMIN and the
@@ -72,6 +72,8 @@ class Host:
     container: str
     # (network key, address) pairs; the first one is the network the container starts on
     addresses: tuple[tuple[str, str], ...]
+    # the address Ansible connects to (ansible_host, one of the addresses)
+    ssh_address: str = ""
 
 
 @dataclass
@@ -147,7 +149,12 @@ def _parse_host(name: str, hv: dict, nets: dict, seen: dict[str, str], problems:
         pairs.append((key, str(ip)))
     if addresses and hv.get("ansible_host") not in dict(pairs).values():
         problems.append(f"{name}: ansible_host {hv.get('ansible_host')} is none of its lab_addresses")
-    return Host(name=name, container=hv.get("lab_container", f"fm-lab-{name}"), addresses=tuple(pairs))
+    return Host(
+        name=name,
+        container=hv.get("lab_container", f"fm-lab-{name}"),
+        addresses=tuple(pairs),
+        ssh_address=str(hv.get("ansible_host") or (pairs[0][1] if pairs else "")),
+    )
 
 
 def run_args(plan: Plan, host: Host, image: str) -> list[str]:
@@ -332,32 +339,39 @@ def up(args: argparse.Namespace) -> int:
     for host in plan.hosts:
         ensure_host(plan, host, args.image, pubkey)
     write_known_hosts(plan, state)
+    # the readiness wait: every host answers over SSH with the key just pinned (paramiko, forge_monitoring/reach.py)
+    problems = reach.reach(
+        [reach.Target(h.name, h.ssh_address) for h in plan.hosts],
+        state / "ssh" / "known_hosts",
+        state / "ssh" / "id_ed25519",
+    )
+    if problems:
+        raise LabError("; ".join(problems))
     _say(f"{len(plan.hosts)} hosts up in {time.monotonic() - started:.0f}s: " + ", ".join(h.name for h in plan.hosts))
     if args.no_deploy:
         return 0
     build_fixtures()
     report = state / "verify-report.txt"
     report.unlink(missing_ok=True)
-    cmd = [
-        str(Path(sys.executable).parent / "ansible-playbook"),
-        "-i",
-        str(args.inventory),
-        "site.yml",
-        "-e",
-        f"forge_verify_report={report}",
-        *args.ansible_args,
-    ]
     _say(f"running: ansible-playbook -i {args.inventory} site.yml " + " ".join(args.ansible_args))
-    changed = 0
-    with subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, bufsize=1) as proc:
-        for line in proc.stdout:
-            print(line, end="", flush=True)
-            changed += sum(int(n) for n in RECAP_CHANGED.findall(line))
-    rc = proc.returncode
+    run = playrun.run_playbook(
+        "site.yml",
+        args.inventory,
+        ["-e", f"forge_verify_report={report}", *args.ansible_args],
+        runs=state / "runs",
+    )
+    if run.rc != 0:
+        log = (run.run_dir / "ansible.log").read_text().splitlines() if (run.run_dir / "ansible.log").exists() else []
+        print("\n".join(["", f"[lab] the last lines of {run.run_dir / 'ansible.log'}:", *log[-40:]]), flush=True)
     if report.exists():
         print("\n" + report.read_text(), end="", flush=True)
-    _say(f"done in {time.monotonic() - started:.0f}s (rc={rc}, changed tasks: {changed})")
-    return rc
+    t = run.totals
+    _say(
+        f"done in {time.monotonic() - started:.0f}s (rc={run.rc}, changed {t['changed']}, failed {t['failed']}, "
+        f"unreachable {t['unreachable']}, tasks {t['ok'] + t['skipped']})"
+    )
+    _say(f"run: {run.run_dir} (ansible.log: full output, events.jsonl: the event stream, summary.json)")
+    return run.rc
 
 
 def down(args: argparse.Namespace) -> int:

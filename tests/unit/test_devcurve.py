@@ -1,4 +1,5 @@
-"""bench/dev_host_curve.sh's logic: the extra dev hosts' inventory, the PLAY RECAP counts, the curve table."""
+"""bench/dev_host_curve.sh's logic: the extra dev hosts' inventory and the curve table (the
+counts come from each run's events: tests/unit/test_playrun.py)."""
 
 from pathlib import Path
 
@@ -8,20 +9,6 @@ import yaml
 from forge_monitoring import devcurve, lab
 
 ROOT = Path(__file__).resolve().parents[2]
-
-RECAP = """\
-TASK [Fail when a service does not answer] *************************************
-ok: [dev-1]
-
-PLAY RECAP *********************************************************************
-dev-1                      : ok=127  changed=0    unreachable=0    failed=0    skipped=21   rescued=0    ignored=0
-devx-01                    : ok=100  changed=2    unreachable=1    failed=3    skipped=20   rescued=0    ignored=1
-localhost                  : ok=10   changed=0    unreachable=0    failed=0    skipped=6    rescued=0    ignored=0
-
-Thursday 03 December 2026  20:08:30 +0000 (0:00:00.529)       0:02:35.733 *****
-===============================================================================
-base : Wait until journald is active again ------------------------------ 10.53s
-"""
 
 
 @pytest.fixture(scope="module")
@@ -76,27 +63,6 @@ def test_unknown_network_is_refused(lab_plan):
         devcurve.extra_inventory(1, lab_plan, network_key="lan")
 
 
-def test_parse_recap_sums_the_hosts():
-    got = devcurve.parse_recap(RECAP)
-    assert got == {
-        "ok": 237,
-        "changed": 2,
-        "unreachable": 1,
-        "failed": 3,
-        "skipped": 47,
-        "rescued": 0,
-        "ignored": 1,
-        "hosts": 3,
-    }
-
-
-def test_parse_recap_reads_the_last_recap_and_needs_one():
-    two = RECAP.replace("changed=2", "changed=0") + "\n" + RECAP.replace("dev-1 ", "dev-9 ")
-    assert devcurve.parse_recap(two)["changed"] == 2
-    with pytest.raises(ValueError, match="no PLAY RECAP"):
-        devcurve.parse_recap("fatal: [dev-1]: UNREACHABLE!\n")
-
-
 def test_curve_table_marginals(tmp_path):
     tsv = tmp_path / "curve.tsv"
     tsv.write_text(
@@ -109,15 +75,6 @@ def test_curve_table_marginals(tmp_path):
     assert lines[1].split()[:5] == ["0", "4", "100.0", "-", "-"]
     assert lines[2].split()[:5] == ["10", "14", "110.0", "1.00", "1.00"]
     assert lines[3].split()[:5] == ["25", "29", "140.0", "1.60", "2.00"]
-
-
-def test_cli_recap(tmp_path, capsys):
-    log = tmp_path / "run.log"
-    log.write_text(RECAP)
-    assert devcurve.main(["recap", str(log)]) == 0
-    assert "changed=2 " in capsys.readouterr().out
-    log.write_text("nothing")
-    assert devcurve.main(["recap", str(log)]) == 2
 
 
 def test_extra_hosts_pass_the_tunnel_rule_of_preflight(lab_plan):

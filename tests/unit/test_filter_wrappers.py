@@ -10,6 +10,7 @@ from conftest import ROOT
 
 # plugin file -> (its filter names, one bad call: filter name, args)
 PLUGINS = {
+    "apt": ({"forge_apt_pin"}, ("forge_apt_pin", [["nginx"], "1 2"])),
     "artifact": (
         {"artifact_host_arch", "artifact_play_targets", "artifact_inventory_targets", "artifact_manifest_errors",
          "artifact_plan", "artifact_lock"},

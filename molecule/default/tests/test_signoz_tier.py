@@ -342,6 +342,22 @@ def test_upgrade_flips_current(host):
     assert host.service("signoz-ingest.service").is_running
 
 
+def _rolled_back(data, units):
+    """The run's record of roles/artifact's deploy on vms-1 when the new release failed: the health gate answered
+    503, nothing was promoted, the rescue restarted ``units`` on the last known good release and it answered
+    200 again; the failure message."""
+    tasks = _tasks(data)
+    gate = tasks["Wait until the health URL answers"]
+    assert gate.get("failed") and gate.get("status") == 503, gate
+    assert "Point current at the new version" not in tasks
+    restarted = tasks["Restart on the last known good releases"]["results"]
+    assert [i["item"]["name"] for i in restarted if i.get("changed")] == units
+    assert tasks["Wait until the last known good releases answer again"].get("status") == 200
+    failure = tasks["Fail the run"]
+    assert failure.get("failed"), failure
+    return failure["msg"]
+
+
 @pytest.mark.disruptive
 @pytest.mark.hosts(VMS)
 def test_broken_version_is_rolled_back(host):
@@ -349,20 +365,9 @@ def test_broken_version_is_rolled_back(host):
     # default would only wait longer before the same rollback; the good one answers well within it
     rc, data = _site(BROKEN, COLLECTOR_NEXT, *SHORT_GATE)
     assert rc != 0
-    tasks = _tasks(data)
-    # the broken version started and failed the health gate of roles/artifact's deploy (its /api/v1/health
-    # answers 503) ...
-    gate = tasks["Wait until the health URL answers"]
-    assert gate.get("failed") and gate.get("status") == 503, gate
-    assert "Point current at the new version" not in tasks
-    # ... so the rescue put the units back on the last known good version, restarted them, and it answered
-    restarted = tasks["Restart on the last known good releases"]["results"]
-    assert [i["item"]["name"] for i in restarted if i.get("changed")] == ["signoz-migrate.service", "signoz.service"]
-    assert tasks["Wait until the last known good releases answer again"].get("status") == 200
-    failure = tasks["Fail the run"]
-    assert failure.get("failed"), failure
-    assert f"SigNoz {BROKEN}, {COLLECTOR_NEXT} on {VMS}" in failure["msg"], failure["msg"]
-    assert f"running the last known good {NEXT}, {COLLECTOR_NEXT} again" in failure["msg"], failure["msg"]
+    msg = _rolled_back(data, ["signoz-migrate.service", "signoz.service"])
+    assert f"SigNoz {BROKEN}, {COLLECTOR_NEXT} on {VMS}" in msg, msg
+    assert f"running the last known good {NEXT}, {COLLECTOR_NEXT} again" in msg, msg
     assert host.file("/opt/signoz/current").linked_to == f"/opt/signoz/{NEXT}"
     # the failed release is removed (never promoted), the good one and its previous stay
     assert not host.file(f"/opt/signoz/{BROKEN}").exists
@@ -383,14 +388,7 @@ def test_broken_collector_is_rolled_back_by_the_ingest_gateway(host):
         "-e", "signoz_ingest_health_retries=5", "-e", "signoz_ingest_health_delay=2",
     )  # fmt: skip
     assert rc != 0
-    tasks = _tasks(data)
-    gate = tasks["Wait until the health URL answers"]
-    assert gate.get("failed") and gate.get("status") == 503, gate
-    assert "Point current at the new version" not in tasks
-    restarted = tasks["Restart on the last known good releases"]["results"]
-    assert [i["item"]["name"] for i in restarted if i.get("changed")] == ["signoz-ingest.service"]
-    assert tasks["Wait until the last known good releases answer again"].get("status") == 200
-    msg = tasks["Fail the run"]["msg"]
+    msg = _rolled_back(data, ["signoz-ingest.service"])
     assert f"The ingest collector {COLLECTOR_BROKEN} on {VMS}" in msg, msg
     assert f"running the last known good {COLLECTOR_NEXT} again, the failed release removed" in msg, msg
     # back on the good release, which answers; the broken one is gone, current and previous stay

@@ -26,7 +26,15 @@ from forge_monitoring.sizing import forge_sizing
 ROOT = Path(__file__).resolve().parent.parent
 
 # Components that have upstream contracts; every pinned version of one needs tests/contracts/<name>-<version>.yml.
-CONTRACT_COMPONENTS = ("signoz", "signoz-otel-collector", "histogram-quantile", "clickhouse")
+# otelcol-contrib and fluent-bit: contracts for the dev-site agent roles of issue 18, ahead of their pins.
+CONTRACT_COMPONENTS = (
+    "signoz",
+    "signoz-otel-collector",
+    "histogram-quantile",
+    "clickhouse",
+    "otelcol-contrib",
+    "fluent-bit",
+)
 SECTIONS = ("routes", "env", "config_keys", "components", "cli", "archive", "clickhouse_rights", "runtime")
 COMPONENT_KINDS = ("receivers", "processors", "exporters", "extensions", "connectors")
 # one place `path:12`, a range `path:12-20`, several lines `path:12,30` or several places `a.go:1; b.go:2`

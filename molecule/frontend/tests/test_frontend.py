@@ -270,15 +270,42 @@ def _converge(*extra):
     return run.returncode, run.stdout + run.stderr
 
 
+def _manifest_with_oauth2_proxy(version):
+    versions = yaml.safe_load((Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "versions.yml").read_text())
+    manifest = versions["forge_versions"]["artifacts"]
+    manifest["oauth2-proxy"]["version"] = version
+    return manifest
+
+
+def test_upgrade_flips_current_and_back(host):
+    """A working release (the fixture's NEXT) goes through the deploy-and-gate path: started, /ping answers,
+    promoted to current with the old one as previous; the pinned release deployed again is promoted back."""
+    good, nxt = "7.15.3", "7.15.4-fixture"
+    before = host.check_output("systemctl show -p MainPID --value oauth2-proxy")
+    rc, out = _converge("-e", json.dumps({"artifact_manifest": _manifest_with_oauth2_proxy(nxt)}))
+    assert rc == 0, out[-3000:]
+    assert host.file("/opt/oauth2-proxy/current").linked_to == f"/opt/oauth2-proxy/{nxt}"
+    assert host.file("/opt/oauth2-proxy/previous").linked_to == f"/opt/oauth2-proxy/{good}"
+    assert (
+        f"ExecStart=/opt/oauth2-proxy/{nxt}/oauth2-proxy "
+        in host.file("/etc/systemd/system/oauth2-proxy.service").content_string
+    )
+    assert host.check_output("systemctl show -p MainPID --value oauth2-proxy") != before
+    assert f"v{nxt}" in host.check_output("/opt/oauth2-proxy/current/oauth2-proxy --version")
+    rc, out = _converge()
+    assert rc == 0, out[-3000:]
+    assert host.file("/opt/oauth2-proxy/current").linked_to == f"/opt/oauth2-proxy/{good}"
+    assert host.file("/opt/oauth2-proxy/previous").linked_to == f"/opt/oauth2-proxy/{nxt}"
+    assert host.check_output("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:4180/ping") == "200"
+
+
 def test_broken_release_is_rolled_back_and_removed(host):
     """oauth2-proxy goes through roles/artifact's deploy-and-gate path: a release whose /ping answers 503 (the
     fixture's BROKEN build, molecule/fixtures/oauth2-proxy-fixture) is started, fails the gate, and the unit goes
     back to the last known good release, which answers again; the failed release is removed."""
     good = "7.15.3"
     broken = "7.15.4-fixture-broken"
-    versions = yaml.safe_load((Path(os.environ["MOLECULE_PROJECT_DIRECTORY"]) / "versions.yml").read_text())
-    manifest = versions["forge_versions"]["artifacts"]
-    manifest["oauth2-proxy"]["version"] = broken
+    manifest = _manifest_with_oauth2_proxy(broken)
     rc, out = _converge("-e", json.dumps({"artifact_manifest": manifest, "artifact_deploy_health_retries": 3}))
     assert rc != 0, out[-3000:]
     flat = re.sub(r"\s+", " ", out)

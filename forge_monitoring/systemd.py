@@ -41,6 +41,7 @@ DEFAULTS = {
     "capabilities": [],
     "address_families": ["AF_UNIX", "AF_INET", "AF_INET6"],
     "private_tmp": True,
+    "private_devices": True,
     "umask": "0027",
 }
 
@@ -94,9 +95,11 @@ def _options(options):
     families = _names("address_families", merged["address_families"], ADDRESS_FAMILIES, "an address family (AF_*)")
     if not families:  # an empty RestrictAddressFamilies= lifts the restriction
         raise _err("address_families", merged["address_families"], "a non-empty list of address families (AF_*)")
-    private_tmp = merged["private_tmp"]
+    private_tmp, private_devices = merged["private_tmp"], merged["private_devices"]
     if not isinstance(private_tmp, bool):
         raise _err("private_tmp", private_tmp, "a boolean (true or false)")
+    if not isinstance(private_devices, bool):
+        raise _err("private_devices", private_devices, "a boolean (true or false)")
     umask = merged["umask"]
     if not isinstance(umask, str) or not _UMASK.match(umask):
         raise _err("umask", umask, "a quoted four-digit octal string such as '0027'")
@@ -105,6 +108,7 @@ def _options(options):
         "capabilities": _names("capabilities", merged["capabilities"], CAPABILITIES, "a capability name (CAP_*)"),
         "address_families": families,
         "private_tmp": private_tmp,
+        "private_devices": private_devices,
         "umask": umask,
     }
 
@@ -130,6 +134,9 @@ def forge_systemd_hardening(options=None):
       ``AF_UNIX AF_INET AF_INET6``; netlink users (nft, wg) take ``AF_UNIX AF_NETLINK``.
     - ``private_tmp``: ``PrivateTmp=``; false only for a unit that starts before the file systems are
       mounted (forge-firewall.service, ``DefaultDependencies=no``). Default: true.
+    - ``private_devices``: ``PrivateDevices=`` (with ``DevicePolicy=closed``); false only for a unit that opens
+      device nodes, the GPU textfile collector (nvidia-smi talks to /dev/nvidia*): then ``DevicePolicy=auto``.
+      Default: true.
     - ``umask``: ``UMask=``, a quoted four-digit octal string. Default: ``'0027'``.
 
     ``PrivateNetwork=`` is not offered: every unit of ours talks to the host's network or its netlink.
@@ -146,8 +153,8 @@ def forge_systemd_hardening(options=None):
         "ProtectSystem=strict",
         "ProtectHome=yes",
         "PrivateTmp=" + ("yes" if opts["private_tmp"] else "no"),
-        "PrivateDevices=yes",
-        "DevicePolicy=closed",
+        "PrivateDevices=" + ("yes" if opts["private_devices"] else "no"),
+        "DevicePolicy=" + ("closed" if opts["private_devices"] else "auto"),
         "ProtectKernelTunables=yes",
         "ProtectKernelModules=yes",
         "ProtectKernelLogs=yes",

@@ -79,6 +79,15 @@ def test_options_change_only_their_own_lines():
     assert {k: v for k, v in got.items() if k not in changed} == {k: v for k, v in base.items() if k not in changed}
 
 
+def test_a_device_user_opens_the_host_devices_and_nothing_else_changes():
+    got = _settings(forge_systemd_hardening({"private_devices": False}))
+    assert got["PrivateDevices"] == ["no"] and got["DevicePolicy"] == ["auto"]
+    base = _settings(BASELINE)
+    assert {k: v for k, v in got.items() if k not in {"PrivateDevices", "DevicePolicy"}} == {
+        k: v for k, v in base.items() if k not in {"PrivateDevices", "DevicePolicy"}
+    }
+
+
 def test_no_read_write_paths_no_line():
     assert "ReadWritePaths" not in forge_systemd_hardening({"read_write_paths": []})
 
@@ -90,7 +99,7 @@ def test_no_read_write_paths_no_line():
         (
             {"private_network": True},
             r"unknown option 'private_network' \(known: read_write_paths, capabilities, address_families, "
-            r"private_tmp, umask\)$",
+            r"private_tmp, private_devices, umask\)$",
         ),
         ({"read_write_paths": "/var/lib/signoz"}, "read_write_paths: '/var/lib/signoz' is not a list of absolute"),
         ({"read_write_paths": ["var/lib/signoz"]}, "read_write_paths: 'var/lib/signoz' is not an absolute path"),
@@ -108,6 +117,7 @@ def test_no_read_write_paths_no_line():
         ({"address_families": ["AF_NETLNK"]}, r"address_families: 'AF_NETLNK' is not an address family \(AF_\*\)"),
         ({"address_families": []}, r"address_families: \[\] is not a non-empty list of address families"),
         ({"private_tmp": "no"}, "private_tmp: 'no' is not a boolean"),
+        ({"private_devices": 0}, "private_devices: 0 is not a boolean"),
         ({"umask": 63}, "umask: 63 is not a quoted four-digit octal string such as '0027'"),
         ({"umask": "077"}, "umask: '077' is not a quoted four-digit"),
         ({"umask": "0087"}, "umask: '0087' is not a quoted four-digit"),

@@ -16,6 +16,7 @@ class FilterModule:
             "forge_clickhouse_minimum": wrap("forge_clickhouse_minimum", p.clickhouse_minimum),
             "forge_detect_clickhouse": wrap("forge_detect_clickhouse", p.detect_clickhouse),
             "forge_detect_artifact": wrap("forge_detect_artifact", p.detect_artifact),
+            "forge_detect_otel_agent": wrap("forge_detect_otel_agent", p.detect_otel_agent),
             "forge_detect_wireguard": wrap("forge_detect_wireguard", p.detect_wireguard),
             "forge_detected_row": wrap("forge_detected_row", p.detected_row),
         }

@@ -61,7 +61,19 @@ def _filename(url):
 
 
 def sha256_from_sums(text, filename, source="checksum file"):
-    """The sha256 that a sha256sums-format text gives for ``filename`` (matched on the basename)."""
+    """The sha256 that a sha256sums-format text gives for ``filename`` (matched on the basename).
+
+    A split checksum file, ``<filename>.sha256`` holding the bare hex digest (goreleaser's checksum.split, as the
+    OpenTelemetry Collector releases publish: tests/contracts/otelcol-contrib-0.159.0.yml), gives its digest for
+    that one file only: its name must be the file's name plus ``.sha256``."""
+    bare = str(text).strip()
+    if re.fullmatch(r"[0-9a-fA-F]{64}", bare):
+        if posixpath.basename(urlsplit(str(source)).path) == f"{filename}.sha256":
+            return bare.lower()
+        raise FilterError(
+            f"artifact_plan: {source} holds a bare sha256 without a file name; it is accepted only as the split "
+            f"checksum of one file, named {filename}.sha256"
+        )
     for line in str(text).splitlines():
         match = SUMS_LINE_RE.match(line.strip())
         if match and posixpath.basename(match.group(2).strip()) == filename:

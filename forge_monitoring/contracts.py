@@ -52,6 +52,8 @@ ARCHIVE_HOMES: dict[str, str] = {
     "__clickhouse_udf_release.path": "histogram-quantile",
     "__frontend_oauth2_proxy_home": "oauth2-proxy",
     "__frontend_oauth2_proxy_release.path": "oauth2-proxy",
+    "__otel_agent_home": "otelcol-contrib",
+    "__otel_agent_release.path": "otelcol-contrib",
 }
 # A release-directory variable the table above does not know is reported, so a new one cannot slip past.
 HOME_LIKE = re.compile(r"\{\{\s*(__\w+_(?:home|new|good)|__\w+_release\.path)\s*\}\}/((?:\{\{.*?\}\}|[^\s\"'])+)")
@@ -489,7 +491,9 @@ def extract_cli(root: Path) -> list[Use]:
 
 def _resolve(text: str, values: dict[str, Any]) -> str:
     """``{{ name }}`` replaced by the literal value of ``name`` in ``values`` (left as it is when absent)."""
-    return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+    for _ in range(3):  # a default may name another default ({{ otel_agent_binary }} -> {{ otel_agent_artifact }})
+        text = re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(values.get(m.group(1), m.group(0))), text)
+    return text
 
 
 def extract_archive_paths(root: Path) -> list[Use]:

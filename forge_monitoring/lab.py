@@ -313,6 +313,9 @@ FIXTURE_CACHE = ROOT / ".cache" / "fixtures" / "artifacts"
 FIXTURE_BUILD = ROOT / "molecule" / "fixtures" / "build.py"
 
 
+OTELCOL_BUILD = ROOT / "scripts" / "build-otelcol-debian.sh"
+
+
 def build_fixtures() -> None:
     """Build the fixture artifacts the lab inventory uses in place of upstream releases that cannot be
     downloaded here (molecule/fixtures/*/build_fixture.py, and the SigNoz and collector releases of
@@ -327,6 +330,10 @@ def build_fixtures() -> None:
             "building the SigNoz fixture releases failed",
         )
         _say("fixture built: SigNoz and signoz-otel-collector releases (LAB ONLY, not the upstream artifacts)")
+    if OTELCOL_BUILD.exists():
+        # the agents' collector: the real core collector from Debian's Go sources (cached; cold about 6 min)
+        _run_or_fail([str(OTELCOL_BUILD)], "building otelcol-debian (scripts/build-otelcol-debian.sh) failed")
+        _say("substitute built: otelcol-debian, the core collector from Debian sources (not otelcol-contrib)")
 
 
 def up(args: argparse.Namespace) -> int:

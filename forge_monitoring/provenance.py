@@ -190,6 +190,12 @@ def _switch_problems(host, hv):
             f"{host}: signoz_compat_skip is {skip!r}; the version minimums are skipped only in the lab "
             "(forge_env: lab): expected no signoz_compat_skip in production"
         )
+    agent = hostvar(hv, "otel_agent_artifact")
+    if agent not in (None, "", OTEL_AGENT_UPSTREAM):
+        problems.append(
+            f"{host}: otel_agent_artifact is {agent!r}; another collector build than {OTEL_AGENT_UPSTREAM} is a "
+            f"substitute: expected {OTEL_AGENT_UPSTREAM} (versions.yml) in production"
+        )
     userspace = hostvar(hv, "wireguard_userspace")
     if userspace is True or str(userspace).lower() in ("true", "yes", "1", "on"):
         problems.append(
@@ -264,6 +270,20 @@ def detect_artifact(versions=(), fixture_marker=False):
         evidence = [f"version {v}" for v in marked] + (["conf/fixture-version present"] if fixture_marker else [])
         return ["fixture", ", ".join(evidence)]
     return ["upstream", ", ".join(f"version {v}" for v in found) or "no fixture marker"]
+
+
+# the distribution versions.yml pins for the dev-site agent (roles/otel_agent); any other build is a substitute
+OTEL_AGENT_UPSTREAM = "otelcol-contrib"
+
+
+def detect_otel_agent(command="", version=""):
+    """(source, evidence) of the agent's collector from the build info its `components` subcommand prints: the
+    contrib distribution is upstream; another build (the core collector from Debian's sources) is a substitute."""
+    if not command:
+        return ["substitute", "no collector build answered `components`"]
+    if command == OTEL_AGENT_UPSTREAM:
+        return ["upstream", f"{command} {version}".strip()]
+    return ["substitute", f"build {command} {version}, not the {OTEL_AGENT_UPSTREAM} distribution".replace("  ", " ")]
 
 
 def detect_wireguard(wireguard_go_running=False, implementation=""):

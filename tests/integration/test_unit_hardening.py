@@ -28,6 +28,12 @@ NEEDS = {
     "signoz-migrate.service": {"ReadWritePaths": None, "CapabilityBoundingSet": ""},
     "signoz-ingest.service": {"ReadWritePaths": "/var/lib/signoz-ingest", "CapabilityBoundingSet": ""},
     "oauth2-proxy.service": {"ReadWritePaths": None, "UMask": "0077"},
+    "forge-textfile.service": {
+        "ReadWritePaths": "/var/lib/prometheus/node-exporter",
+        "CapabilityBoundingSet": "CAP_DAC_READ_SEARCH",
+        "PrivateDevices": "no",
+    },
+    "otel-agent.service": {"ReadWritePaths": "/var/lib/otel-agent", "CapabilityBoundingSet": ""},
     "forge-firewall.service": {
         "ReadWritePaths": None,
         "CapabilityBoundingSet": "CAP_NET_ADMIN",

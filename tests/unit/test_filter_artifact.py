@@ -189,3 +189,12 @@ def test_lock_merges_and_sorts_entries():
     new = {"name": "x", "version": "1", "arch": "amd64", "filename": "x", "url": "v", "sha256": SHA_B}
     plan = [{**new, "cache_path": "/c"}]
     assert artifact.artifact_lock(plan, old) == [new, old["artifacts"][0]]
+
+
+def test_split_checksum_file_gives_its_one_file_digest():
+    # goreleaser's checksum.split, as otelcol-contrib's release publishes it (<archive>.sha256, the bare digest)
+    url = "https://e/v1/otelcol-contrib_0.159.0_linux_amd64.tar.gz.sha256"
+    assert artifact.sha256_from_sums(SHA_A.upper() + "\n", "otelcol-contrib_0.159.0_linux_amd64.tar.gz", url) == SHA_A
+    # the same bare digest under another name is refused: it names no file
+    with pytest.raises(FilterError, match="bare sha256"):
+        artifact.sha256_from_sums(SHA_A, "otelcol-contrib_0.159.0_linux_arm64.tar.gz", url)

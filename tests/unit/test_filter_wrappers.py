@@ -32,7 +32,8 @@ PLUGINS = {
     ),
     "provenance": (
         {"forge_production_problems", "forge_fixture_sha256s", "forge_cache_problems", "forge_clickhouse_minimum",
-         "forge_detect_clickhouse", "forge_detect_artifact", "forge_detect_wireguard", "forge_detected_row"},
+         "forge_detect_clickhouse", "forge_detect_artifact", "forge_detect_wireguard", "forge_detected_row",
+         "forge_detect_otel_agent"},
         ("forge_production_problems", [{}, "not groups", {}]),
     ),
     "forge_report": ({"forge_verify_table"}, ("forge_verify_table", ["not rows", "h"])),
@@ -43,6 +44,10 @@ PLUGINS = {
         {"signoz_compat_problems", "signoz_compat_inventory_problems", "signoz_invite_api",
          "signoz_password_problems", "signoz_ttl_requests", "signoz_ttl_todo"},
         ("signoz_compat_problems", ["x", {}]),
+    ),
+    "otel_agent": (
+        {"forge_otel_components", "forge_otel_queue", "forge_otel_agent_config"},
+        ("forge_otel_components", ["not: [components"]),
     ),
     "sizing": ({"forge_sizing", "forge_host_resources", "forge_components_for"}, ("forge_components_for", [[], "x"])),
     "systemd": ({"forge_systemd_hardening"}, ("forge_systemd_hardening", [{"umask": 63}])),

@@ -59,6 +59,7 @@ def test_the_shipped_production_pins_are_upstream():
         ({"clickhouse_version": "25.3.2.1"}, f"the pinned SigNoz needs ClickHouse >= {PINNED_MIN}"),
         ({"signoz_compat_skip": ["clickhouse"]}, "vms-1: signoz_compat_skip is ['clickhouse']"),
         ({"wireguard_userspace": True}, "vms-1: wireguard_userspace is True; userspace WireGuard (wireguard-go)"),
+        ({"otel_agent_artifact": "otelcol-debian"}, "otel_agent_artifact is 'otelcol-debian'; another collector"),
     ],
 )
 def test_production_refuses_what_is_not_upstream(vms, expected):
@@ -168,3 +169,10 @@ def test_verify_source_detection_wins_over_the_label():
     assert not ok and "REFUSED: a substitute outside the lab" in remarks
     with pytest.raises(ValueError, match="source is 'fake'"):
         p.verify_source({"component": "x", "ok": True, "source": "fake"})
+
+
+def test_detect_otel_agent_from_the_build_it_reports():
+    assert p.detect_otel_agent("otelcol-contrib", "0.159.0") == ["upstream", "otelcol-contrib 0.159.0"]
+    source, evidence = p.detect_otel_agent("otelcol-debian", "0.152.0-debian")
+    assert source == "substitute" and "otelcol-debian 0.152.0-debian" in evidence
+    assert p.detect_otel_agent("", "")[0] == "substitute"

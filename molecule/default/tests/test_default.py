@@ -2,6 +2,7 @@
 
 import re
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -151,6 +152,74 @@ def test_node_exporter_limits_follow_the_agent_budget(host):
     assert props["MemoryMax"] == str(40 * 1024 * 1024)
     assert props["MemoryHigh"] == str(36 * 1024 * 1024)
     assert props["CPUQuotaPerSecUSec"] == f"{int(int(quota_percent) * 10)}ms"
+
+
+def _scrape(host, pattern, timeout=40):
+    """The first line of node_exporter's output matching ``pattern``, waiting for the collectors' timers."""
+    addr = _hv(host)["forge_private_address"]
+    deadline = time.monotonic() + timeout
+    while True:
+        metrics = host.check_output(f"curl -sf http://{addr}:9100/metrics")
+        found = re.search(pattern, metrics, re.M)
+        if found or time.monotonic() > deadline:
+            return found, metrics
+        time.sleep(2)
+
+
+@pytest.mark.hosts(*DEV_HOSTS)
+def test_textfile_collectors_feed_node_exporter(host):
+    """The trading hosts' collectors (molecule.yml node_exporter_textfile_collectors) run on their timers, write
+    atomically with HELP and TYPE, and node_exporter serves what they wrote without a parse error."""
+    for name in ("trading_logs", "gpu", "db_backup"):
+        assert host.service(f"forge-textfile-{name}.timer").is_enabled
+        assert host.service(f"forge-textfile-{name}.timer").is_running
+    size = 4096 + len(host.backend.get_hostname())
+    host.run_expect([0], "install -d /var/log/quantum-forge /var/backups/postgresql")
+    host.run_expect([0], f"head -c {size} /dev/zero > /var/log/quantum-forge/engine.log")
+    host.run_expect([0], "touch -d '-90 seconds' /var/backups/postgresql/base-1.tar.gz")
+    try:
+        found, metrics = _scrape(host, rf'^log_file_size_bytes{{path="/var/log/quantum-forge/engine.log"}} {size}$')
+        assert found, metrics
+        found, metrics = _scrape(host, r'^backup_age_seconds\{path="/var/backups/postgresql/base-1.tar.gz"\} (\S+)$')
+        assert found and 85 <= float(found.group(1)) < 300, metrics
+        assert "# TYPE log_file_size_bytes gauge" in metrics and "# HELP backup_age_seconds" in metrics
+        # no GPU on these hosts: the collector writes nothing for it and succeeds
+        assert "forge_textfile_gpu_present 0" in metrics and "gpu_cuda_utilization{" not in metrics
+        assert "node_textfile_scrape_error 0" in metrics
+        for name in ("trading_logs", "gpu", "db_backup"):
+            assert re.search(
+                rf'^forge_textfile_collector_success{{collector="[a-z-]+",name="{name}"}} 1$', metrics, re.M
+            )
+    finally:
+        host.run("rm -rf /var/log/quantum-forge /var/backups/postgresql")
+    assert host.file(f"{TEXTFILE_DIR}/gpu.prom").mode == 0o644
+
+
+@pytest.mark.hosts(*DEV_HOSTS)
+def test_otel_agent_runs_in_its_budget_with_a_validated_config(host):
+    """roles/otel_agent: the release from roles/artifact, the config the binary's own validate accepts, OTLP only on
+    localhost, its share of the agent budget in the unit, the client certificate its user reads."""
+    assert host.service("otel-agent.service").is_running
+    binary = "/opt/otelcol-debian/current/otelcol-debian"
+    host.run_expect([0], f"{binary} validate --config=/etc/otel-agent/config.yaml")
+    listening = sorted(
+        line.split()[3] for line in host.check_output("ss -Htln '( sport = :4317 or sport = :4318 )'").splitlines()
+    )
+    assert listening == ["127.0.0.1:4317", "127.0.0.1:4318"]
+    props = dict(
+        line.split("=", 1)
+        for line in host.check_output(
+            "systemctl show otel-agent -p MemoryMax -p CPUQuotaPerSecUSec -p User"
+        ).splitlines()
+    )
+    # 200 MB x 0.6 = 120 MiB (sizing filter), run as its own user
+    assert props["MemoryMax"] == str(120 * 1024 * 1024) and props["User"] == "otel-agent"
+    assert props["CPUQuotaPerSecUSec"] not in ("infinity", "")
+    key = host.file("/etc/forge/pki/private/otel-agent.key")
+    assert (key.user, key.mode) == ("otel-agent", 0o600)
+    config = host.check_output("cat /etc/otel-agent/config.yaml")
+    assert "min_version: '1.3'" in config or 'min_version: "1.3"' in config
+    assert "max_elapsed_time: 0s" in config
 
 
 def test_firewall_default_drop_with_the_declared_ports(host):

@@ -33,11 +33,11 @@ PRIVATE = {VMS: "10.214.10.11", DEV1: "10.214.20.11", DEV2: "10.214.20.12"}
 INTERNAL_PORTS = (8123, 9000, 9009, 2181, 2888, 3888, 8080)
 FRONTEND_NAME = "monitoring.mol.forge.test"  # frontend_server_name from forge_domain
 # host -> (certificate, usage, owner of its key): the ingest gateway's server certificate on vms-1, the
-# agents' client certificate (molecule.yml) on the dev hosts
+# agents' client certificate (roles/otel_agent) on the dev hosts
 CERTS = {
     VMS: ("signoz_ingest", "server", "signoz-ingest"),
-    DEV1: ("otel-agent", "client", "forge-svc"),
-    DEV2: ("otel-agent", "client", "forge-svc"),
+    DEV1: ("otel-agent", "client", "otel-agent"),
+    DEV2: ("otel-agent", "client", "otel-agent"),
 }
 # the ports a dev host may reach on vms-1's WAN address (the front end's 80 redirect, 443, 3301) and on the
 # hub's tunnel address (the ingest gateway's OTLP), and a sample of those it must not: SSH (controller only),

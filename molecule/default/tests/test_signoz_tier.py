@@ -1,6 +1,7 @@
 """The SigNoz tier inside site.yml on the default scenario's vms-1: the SigNoz and collector FIXTURE releases,
 ClickHouse 18.16 from Debian as the store, the ingest certificate from roles/pki, nginx in front, and on dev-1 the
-real OpenTelemetry collector (otelcol-debian) sending through the WireGuard tunnel with its PKI client certificate.
+real OpenTelemetry collector (otelcol-debian, dev-1's agent from roles/otel_agent) sending through the WireGuard tunnel
+with its PKI client certificate.
 
 What the fixtures prove and what they cannot: docs/testing.md ("SigNoz tier"). The checks marked `disruptive`
 change state (ClickHouse outage, upgrade, rollback, refusals); conftest.py runs them after every other check of
@@ -247,14 +248,11 @@ def test_ingest_memory_limiter_comes_from_the_host_sizing(host):
 
 
 @pytest.mark.hosts(SENDER)
-def test_real_otelcol_sender_reaches_clickhouse_through_the_tunnel(host):
-    assert host.check_output("/usr/local/bin/otelcol-debian --version").startswith("otelcol-debian version")
-    host.run_expect([0], "systemctl start otelcol-mol.service")
-
-    def receiver_up():
-        return host.run("ss -Htln sport = :24318").stdout.strip()
-
-    assert _wait(receiver_up, timeout=30)
+def test_agent_forwards_a_span_to_clickhouse_through_the_tunnel(host):
+    # roles/otel_agent on dev-1: the core collector from Debian's sources, OTLP/HTTP on localhost
+    assert host.service("otel-agent.service").is_running
+    version = host.check_output("/opt/otelcol-debian/current/otelcol-debian --version")
+    assert version.startswith("otelcol-debian version")
     span = f"mol-span-{uuid.uuid4().hex[:12]}"
     resource = {"attributes": [{"key": "service.name", "value": {"stringValue": "mol-sender"}}]}
     one_span = {
@@ -266,21 +264,85 @@ def test_real_otelcol_sender_reaches_clickhouse_through_the_tunnel(host):
         "endTimeUnixNano": "1700000001000000000",
     }
     trace = {"resourceSpans": [{"resource": resource, "scopeSpans": [{"spans": [one_span]}]}]}
-    try:
-        r = host.run(
-            "curl -s -m 5 -w '%{http_code}' -o /dev/null -H 'Content-Type: application/json' "
-            f"--data '{json.dumps(trace)}' http://127.0.0.1:24318/v1/traces"
-        )
-        assert r.stdout == "200", r.stderr
-        sql = (
-            "SELECT concat(signal, ' ', peer) FROM signoz_traces.fixture_otlp_received "
-            f"WHERE has(strings, '{span}') AND has(strings, 'mol-sender')"
-        )
-        row = _wait(lambda: _ch(host, sql), timeout=60)
-    finally:
-        host.run("systemctl stop otelcol-mol.service")
-    # protobuf from otelcol's otlphttp exporter, authenticated with dev-1's otel-agent certificate (its CN)
+    r = host.run(
+        "curl -s -m 5 -w '%{http_code}' -o /dev/null -H 'Content-Type: application/json' "
+        f"--data '{json.dumps(trace)}' http://127.0.0.1:4318/v1/traces"
+    )
+    assert r.stdout == "200", r.stderr
+    sql = (
+        "SELECT concat(signal, ' ', peer) FROM signoz_traces.fixture_otlp_received "
+        f"WHERE has(strings, '{span}') AND has(strings, 'mol-sender')"
+    )
+    # within the 30 s the issue allows (the batch processor's 1 s timeout, then the tunnel)
+    row = _wait(lambda: _ch(host, sql), timeout=30)
+    # protobuf from the agent's otlp_http exporter, authenticated with dev-1's otel-agent certificate (its CN)
     assert row == f"traces {SENDER}.mol.forge.test"
+
+
+# ---- the agent through an outage of the ingest gateway, then of the tunnel: nothing lost ----------------------
+# 60 s here (the suite's budget); FORGE_OUTAGE_SECONDS=300 gives the issue's 5 minutes (docs/testing.md)
+OUTAGE = int(os.environ.get("FORGE_OUTAGE_SECONDS", "60"))
+RATE = 5  # per signal per second: spans, metric points, log records
+
+
+def _received(host, rid):
+    """Distinct items of this run that reached ClickHouse, per signal (the gateway fixture records every string)."""
+    out = {}
+    for signal, db in (("traces", "signoz_traces"), ("metrics", "signoz_metrics"), ("logs", "signoz_logs")):
+        sql = (f"SELECT count(DISTINCT s) FROM {db}.fixture_otlp_received ARRAY JOIN strings AS s "
+               f"WHERE s LIKE '{rid}-{signal}-%'")  # fmt: skip
+        out[signal] = int(_ch(host, sql) or 0)
+    return out
+
+
+def _outage(host, cut):
+    """The workload runs on dev-1 while ``cut`` (ingest: the gateway on vms-1 stopped; tunnel: dev-1's wg0 down) lasts
+    OUTAGE seconds; afterwards every item the agent accepted is in ClickHouse."""
+    vms = _vms(host)
+    rid = f"mol{cut}{uuid.uuid4().hex[:8]}"
+    seconds = OUTAGE + 30
+    host.run_expect([0], f"systemd-run --unit=mol-workload-{rid} /usr/bin/python3 /usr/local/bin/otlp-workload "
+                         f"{rid} {seconds} {RATE}")  # fmt: skip
+    time.sleep(10)
+    down, up = {
+        "ingest": (lambda: vms.run_expect([0], "systemctl stop signoz-ingest"),
+                   lambda: vms.run_expect([0], "systemctl start signoz-ingest")),
+        "tunnel": (lambda: host.run_expect([0], "systemctl stop wg-quick@wg0"),
+                   lambda: host.run_expect([0], "systemctl start wg-quick@wg0")),
+    }[cut]  # fmt: skip
+    down()
+    try:
+        time.sleep(5)
+        during = _received(host, rid)
+        time.sleep(OUTAGE - 5)
+        # nothing arrived meanwhile while the workload kept sending: the outage was real
+        assert _received(host, rid) == during
+    finally:
+        up()
+    assert _wait(lambda: host.run(f"systemctl is-active mol-workload-{rid}").stdout.strip() != "active",
+                 timeout=seconds + 30)  # fmt: skip
+    result = host.run(f"systemctl show -p Result --value mol-workload-{rid}").stdout.strip()
+    log = host.check_output(f"journalctl -u mol-workload-{rid} -o cat")
+    host.run(f"systemctl reset-failed mol-workload-{rid}")
+    assert result == "success", log
+    # the workload's one JSON line (systemd's own lines come from the unit's journal too)
+    sent = json.loads([line for line in log.splitlines() if line.startswith("{")][-1])
+    assert all(sent[s] >= RATE * (seconds - 10) for s in sent), sent  # the agent accepted through the outage
+    got = _wait(lambda: (r := _received(host, rid)) == sent and r, timeout=180, step=5) or _received(host, rid)
+    assert got == sent, f"{cut} outage of {OUTAGE} s: sent {sent}, received {got}"
+
+
+# (not parametrized: conftest.py reads the host from the test id's brackets)
+@pytest.mark.disruptive
+@pytest.mark.hosts(SENDER)
+def test_agent_loses_nothing_while_the_ingest_gateway_is_down(host):
+    _outage(host, "ingest")
+
+
+@pytest.mark.disruptive
+@pytest.mark.hosts(SENDER)
+def test_agent_loses_nothing_while_the_tunnel_is_down(host):
+    _outage(host, "tunnel")
 
 
 # ---- ClickHouse outage: signoz recovers when it returns ------------------------------------------------------

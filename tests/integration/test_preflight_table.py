@@ -106,6 +106,13 @@ CASES = {
             f"{VMS}: artifact_manifest.signoz.arch.amd64.sha256 is {FIXTURE_SHA}, the sha256 of a fixture build",
         ],
     ),
+    "the lab's agent collector (the core build from Debian sources) copied into production": (
+        host(DEV1, otel_agent_artifact="otelcol-debian"),
+        [
+            f"{DEV1}: otel_agent_artifact is 'otelcol-debian'; another collector build than otelcol-contrib is a "
+            "substitute: expected otelcol-contrib (versions.yml) in production"
+        ],
+    ),
     "a fixture build's sha256 under the upstream version": (
         allvars(artifact_manifest=signoz_release(sha256=FIXTURE_SHA, checksum_url=None)),
         [f"{VMS}: artifact_manifest.signoz.arch.amd64.sha256 is {FIXTURE_SHA}, the sha256 of a fixture build"],
@@ -347,7 +354,7 @@ CASES = {
         [f"{VMS}: clickhouse_allowed_sources is '10.10.0.0/24'; expected a list, each a network in CIDR form"],
     ),
     "a certificate's usage": (
-        line("group_vars/dev_sites.yml", "    usage: client", "    usage: mtls"),
+        host(DEV1, pki_certificates=[{"name": "engine", "usage": "mtls", "common_name": "engine.example.com"}]),
         [f"{DEV1}: pki_certificates[0].usage is 'mtls'; expected one of server, client"],
     ),
     "a disk size with its unit": (

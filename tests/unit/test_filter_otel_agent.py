@@ -2,15 +2,14 @@
 
 tests/unit/data/otelcol-debian-components.txt is what the core collector built from Debian's sources
 (scripts/build-otelcol-debian.sh) printed for `components`; the contrib build's set is written from its
-manifest (tests/contracts/otelcol-contrib-0.159.0.yml). When the built binary is in .cache, the composed config
-is also checked with its own `validate` (tests/integration/test_otel_agent_validate.py does that for both).
+manifest (tests/contracts/otelcol-contrib-0.159.0.yml). The core build's composed config is also run through
+the real binary's `validate` (tests/integration/test_otel_agent_validate.py).
 """
-
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from otel_agent_cases import CONTRIB, CORE, settings  # noqa: E402  (tests/ is on the path)
 
 from forge_monitoring.errors import FilterError
 from forge_monitoring.otel_agent import (
@@ -19,36 +18,6 @@ from forge_monitoring.otel_agent import (
     forge_otel_components,
     forge_otel_queue,
 )
-
-DATA = Path(__file__).parent / "data"
-CORE = forge_otel_components((DATA / "otelcol-debian-components.txt").read_text())
-CONTRIB = {
-    "version": "0.159.0",
-    "command": "otelcol-contrib",
-    "receivers": ["hostmetrics", "otlp", "prometheus", "filelog"],
-    "processors": ["batch", "memory_limiter", "resource"],
-    "exporters": ["otlp_grpc", "otlp_http"],
-    "extensions": ["file_storage", "health_check"],
-    "connectors": [],
-}
-
-
-def settings(**over):
-    base = {
-        "otlp_grpc_endpoint": "127.0.0.1:4317",
-        "otlp_http_endpoint": "127.0.0.1:4318",
-        "exporter_endpoint": "https://10.0.0.1:4318",
-        "protocol": "http",
-        "tls": {"ca_file": "/ca", "cert_file": "/c", "key_file": "/k"},
-        "memory_limiter": {"check_interval": "1s", "limit_mib": 96, "spike_limit_mib": 19},
-        "batch": {"timeout": "1s", "send_batch_size": 512},
-        "queue": forge_otel_queue(20, 6, 256, persistent=True, disk_budget_mb=100, memory_limit_mib=96),
-        "storage_dir": "/var/lib/otel-agent/queue",
-        "resource": {"site": "dev-a", "host.name": "dev-1", "deployment.environment": "dev"},
-        "scrapes": [{"job": "node", "targets": ["10.0.0.5:9100"]}],
-    }
-    base.update(over)
-    return base
 
 
 def test_components_are_read_from_the_binary_output():

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from otel_agent_cases import CONTRIB, CORE, settings
 
 from forge_monitoring import contracts
-from forge_monitoring.otel_agent import forge_otel_agent_config, forge_otel_components, forge_otel_queue
+from forge_monitoring.otel_agent import forge_otel_agent_config
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("receivers", "processors", "exporters", "extensions")
@@ -59,43 +60,18 @@ def violations(config, contract):
     return out
 
 
-def _settings():
-    return {
-        "otlp_grpc_endpoint": "127.0.0.1:4317",
-        "otlp_http_endpoint": "127.0.0.1:4318",
-        "exporter_endpoint": "https://10.0.0.1:4318",
-        "protocol": "http",
-        "tls": {"ca_file": "/ca", "cert_file": "/c", "key_file": "/k"},
-        "memory_limiter": {"check_interval": "1s", "limit_mib": 96, "spike_limit_mib": 19},
-        "batch": {"timeout": "1s", "send_batch_size": 512, "send_batch_max_size": 1024},
-        "queue": forge_otel_queue(20, 6, 256, persistent=True, disk_budget_mb=100, memory_limit_mib=96),
-        "storage_dir": "/var/lib/otel-agent/queue",
-        "resource": {"host.name": "dev-1"},
-        "scrapes": [{"job": "node", "targets": ["10.0.0.5:9100"]}],
-    }
-
-
-CORE = forge_otel_components((ROOT / "tests/unit/data/otelcol-debian-components.txt").read_text())
-CONTRIB = {
-    "receivers": ["hostmetrics", "otlp", "prometheus"],
-    "processors": ["batch", "memory_limiter", "resource"],
-    "exporters": ["otlp_grpc", "otlp_http"],
-    "extensions": ["file_storage", "health_check", "zpages"],
-}
-
-
 @pytest.mark.parametrize("build", [CORE, CONTRIB], ids=["core", "contrib"])
 @pytest.mark.parametrize("protocol", ["http", "grpc"])
 def test_the_composed_config_keeps_to_the_contract(build, protocol):
-    settings = {**_settings(), "protocol": protocol}
+    over = {"protocol": protocol}
     if protocol == "grpc":
-        settings["exporter_endpoint"] = "10.0.0.1:4317"
-    config = forge_otel_agent_config(build, settings)["config"]
+        over["exporter_endpoint"] = "10.0.0.1:4317"
+    config = forge_otel_agent_config(build, settings(**over))["config"]
     assert violations(config, _contract()) == []
 
 
 def test_a_planted_key_and_component_are_caught():
-    config = forge_otel_agent_config(CORE, _settings())["config"]
+    config = forge_otel_agent_config(CORE, settings())["config"]
     config["exporters"]["otlp_http"]["sending_queue"]["queue_size_mib"] = 5
     config["processors"]["groupbytrace"] = {"wait_duration": "1s"}
     config["service"]["telemetry"] = {"logs": {"level": "debug"}}

@@ -125,7 +125,7 @@ def main() -> int:
     loaded = measure(args.host, args.seconds, hz)
     while sh(args.host, f"systemctl is-active bench-workload-{rid}", check=False).strip() == "active":
         time.sleep(2)
-    sent = sh(args.host, f"journalctl -u bench-workload-{rid} -o cat | tail -1").strip()
+    sent = sh(args.host, f"journalctl -u bench-workload-{rid} -o cat | grep '^{{' | tail -1").strip()
     print(table(f"load: {args.rate} spans:points:logs a second (the workload's own process not counted)", loaded))
     print(f"\naccepted by the agent: {json.loads(sent) if sent.startswith('{') else sent}")
     return 0

@@ -10,4 +10,5 @@ class FilterModule:
     def filters(self):
         return {
             "forge_systemd_hardening": wrap("forge_systemd_hardening", systemd.forge_systemd_hardening),
+            "forge_systemd_verify_command": wrap("forge_systemd_verify_command", systemd.forge_systemd_verify_command),
         }

@@ -57,7 +57,9 @@ ARCHIVE_HOMES: dict[str, str] = {
 }
 # A release-directory variable the table above does not know is reported, so a new one cannot slip past.
 HOME_LIKE = re.compile(r"\{\{\s*(__\w+_(?:home|new|good)|__\w+_release\.path)\s*\}\}/((?:\{\{.*?\}\}|[^\s\"'])+)")
-BINARIES = {"signoz": "signoz", "signoz-otel-collector": "signoz-otel-collector"}
+BINARIES = {"signoz": "signoz", "signoz-otel-collector": "signoz-otel-collector", "otelcol-contrib": "otelcol-contrib"}
+# a binary at the top of its release directory: "{{ <release dir var> }}/<binary or a variable naming it> <args>"
+HOME_BINARY = re.compile(r"\{\{\s*(__\w+_home|__\w+_release\.path)\s*\}\}/(\{\{\s*\w+\s*\}\}|[\w.-]+)(.*)")
 SIGNOZ_API = re.compile(r"\{\{\s*__signoz_api\s*\}\}")
 JINJA_EXPR = re.compile(r"\{\{.*?\}\}")
 JINJA_STMT = re.compile(r"\{%.*?%\}")
@@ -458,34 +460,44 @@ def extract_env(root: Path) -> list[Use]:
     return uses
 
 
+def _cli_use(component: str, rest: str, where: str) -> Use:
+    """The subcommand words and --flags after a binary, as a cli use."""
+    # the command ends where the YAML or shell string that holds it ends
+    rest = re.split(r"[\"']", JINJA_STMT.sub(" ", JINJA_EXPR.sub("X", rest)), maxsplit=1)[0]
+    words: list[str] = []
+    flags: list[str] = []
+    for token in rest.split():
+        if token.startswith("-"):
+            flags.append(token.split("=", 1)[0])
+        elif not flags and re.fullmatch(r"[a-z][a-z0-9-]*", token):
+            words.append(token)
+        else:
+            break
+    return Use(component, "cli", " ".join([component, *words]), where, {"command": words, "flags": sorted(set(flags))})
+
+
 def extract_cli(root: Path) -> list[Use]:
-    """Every run of bin/signoz or bin/signoz-otel-collector: subcommand words and --flags."""
+    """Every run of bin/signoz or bin/signoz-otel-collector, and of a binary at the top of a known release
+    directory (otelcol-contrib: ``{{ __otel_agent_release.path }}/{{ otel_agent_binary }} validate``, the binary's
+    name resolved from the role's defaults): subcommand words and --flags."""
     uses = []
     pattern = re.compile(r"bin/(signoz-otel-collector|signoz)(?![\w-])(.*)")
+    cache: dict[Path, dict[str, Any]] = {}
     for path in _text_files(root):
+        role = path.relative_to(root / "roles").parts[0]
         for number, line in _code_lines(path):
+            where = f"{_rel(root, path)}:{number}"
             for match in pattern.finditer(line):
-                rest = JINJA_STMT.sub(" ", JINJA_EXPR.sub("X", match.group(2)))
-                words: list[str] = []
-                flags: list[str] = []
-                for token in rest.split():
-                    if token.startswith("-"):
-                        flags.append(token.split("=", 1)[0])
-                    elif not flags and re.fullmatch(r"[a-z][a-z0-9-]*", token):
-                        words.append(token)
-                    else:
-                        break
-                component = match.group(1)
-                item = " ".join([component, *words])
-                uses.append(
-                    Use(
-                        component,
-                        "cli",
-                        item,
-                        f"{_rel(root, path)}:{number}",
-                        {"command": words, "flags": sorted(set(flags))},
-                    )
-                )
+                uses.append(_cli_use(match.group(1), match.group(2), where))
+            for match in HOME_BINARY.finditer(line):
+                component = ARCHIVE_HOMES.get(match.group(1), "")
+                binary = _resolve(match.group(2), _role_defaults(root / "roles" / role, cache))
+                if (
+                    component in BINARIES
+                    and binary == BINARIES[component]
+                    and component not in ("signoz", "signoz-otel-collector")
+                ):
+                    uses.append(_cli_use(component, match.group(3), where))
     return uses
 
 

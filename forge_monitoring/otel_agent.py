@@ -190,7 +190,7 @@ def forge_otel_agent_config(components, settings):
     memory_limiter {check_interval, limit_mib, spike_limit_mib}, batch {...}, queue (forge_otel_queue),
     storage_dir, resource {key: value}, scrapes [{job, targets, interval}], hostmetrics_interval}.
 
-    Returns {config, health_url, pipelines, left_out: [what could not be placed, and why]}.
+    Returns {config, health_url, left_out: [what could not be placed, and why]}.
     """
     _need_keys(components, ("receivers", "processors", "exporters", "extensions"), "components")
     _need_keys(
@@ -228,4 +228,4 @@ def forge_otel_agent_config(components, settings):
     config = {"receivers": receivers, "processors": processors, "exporters": exporters, "service": service}
     if extensions:
         config["extensions"] = extensions
-    return {"config": config, "health_url": health_url, "pipelines": sorted(pipelines), "left_out": left_out}
+    return {"config": config, "health_url": health_url, "left_out": left_out}

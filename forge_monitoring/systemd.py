@@ -176,3 +176,18 @@ def forge_systemd_hardening(options=None):
         "UMask=" + opts["umask"],
     ]
     return "\n".join(lines)
+
+
+def forge_systemd_verify_command(kind="service"):
+    """The ``validate:`` command of a template task that writes a unit of ``kind`` (service, timer, ...):
+    `systemd-analyze verify` of a copy named like a unit (the candidate's own name is a temporary file's, which
+    systemd refuses), errors only. One place for every role's unit templates."""
+    if kind not in ("service", "timer", "socket", "path", "mount"):
+        raise FilterError(
+            f"forge_systemd_verify_command: {kind!r} is not a unit type (service, timer, socket, path, mount)"
+        )
+    return (
+        f'/bin/sh -c \'d=$(mktemp -d) && cp %s "$d/forge-candidate.{kind}" '
+        f'&& SYSTEMD_LOG_LEVEL=err systemd-analyze verify --man=no "$d/forge-candidate.{kind}"; r=$?; rm -rf "$d"; '
+        "exit $r'"
+    )

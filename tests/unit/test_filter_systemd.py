@@ -1,12 +1,20 @@
 """Unit tests for forge_monitoring/systemd.py (the logic behind filter_plugins/systemd.py): the one sandboxing block
 of every unit. The rendered units' scores are tests/integration/test_unit_hardening.py."""
 
+import shutil
+import subprocess
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from forge_monitoring.errors import FilterError
-from forge_monitoring.systemd import ADDRESS_FAMILIES, CAPABILITIES, forge_systemd_hardening
+from forge_monitoring.systemd import (
+    ADDRESS_FAMILIES,
+    CAPABILITIES,
+    forge_systemd_hardening,
+    forge_systemd_verify_command,
+)
 
 # roles/signoz/templates/hardening.j2 as it was (less its comment): the baseline may only ever get stricter.
 BASELINE = """\
@@ -146,3 +154,17 @@ def test_properties_every_setting_once_and_deterministic(paths, caps, families, 
     assert got["RestrictAddressFamilies"][0].split() == list(dict.fromkeys(families))
     assert got["CapabilityBoundingSet"][0].split() == list(dict.fromkeys(caps))
     assert got.get("ReadWritePaths", [""])[0].split() == list(dict.fromkeys(paths))
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_verify_command_accepts_a_good_unit_and_refuses_a_broken_one(tmp_path):
+    """The one validate command of the roles' unit templates, run as Ansible runs it (%s: the candidate file)."""
+    good = tmp_path / "good"
+    good.write_text("[Unit]\nDescription=x\n[Service]\nType=oneshot\nExecStart=/bin/true\n")
+    bad = tmp_path / "bad"
+    bad.write_text("[Unit]\nDescription=x\n[Service]\nType=oneshot\nExecStart=relative/path\n")
+    command = forge_systemd_verify_command("service")
+    assert subprocess.run(command.replace("%s", str(good)), shell=True, check=False).returncode == 0  # noqa: S602
+    assert subprocess.run(command.replace("%s", str(bad)), shell=True, check=False).returncode != 0  # noqa: S602
+    with pytest.raises(FilterError, match="forge_systemd_verify_command: 'unit' is not a unit type"):
+        forge_systemd_verify_command("unit")

@@ -50,7 +50,10 @@ PLUGINS = {
         ("forge_otel_components", ["not: [components"]),
     ),
     "sizing": ({"forge_sizing", "forge_host_resources", "forge_components_for"}, ("forge_components_for", [[], "x"])),
-    "systemd": ({"forge_systemd_hardening"}, ("forge_systemd_hardening", [{"umask": 63}])),
+    "systemd": (
+        {"forge_systemd_hardening", "forge_systemd_verify_command"},
+        ("forge_systemd_hardening", [{"umask": 63}]),
+    ),
     "wireguard": ({"forge_wg_addresses", "forge_wg_peer_keys"}, ("forge_wg_peer_keys", ["x", []])),
 }  # fmt: skip
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -623,3 +624,23 @@ def test_the_invite_tasks_gates_agree_with_the_role_filter():
         if "versions" in u.details
     }
     assert gates == {("<", switch, "POST /api/v1/invite"), (">=", switch, "POST /api/v2/users")}
+
+
+def test_planted_agent_subcommand_and_flag_are_reported():
+    """The agent's collector runs from the top of its release directory, its name from the role's defaults:
+    checked against the otelcol-contrib contract like the SigNoz binaries."""
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp)
+        for part in ("roles", "versions.yml", "tests/contracts"):
+            src = ROOT / part
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, tree / part)
+        assert contracts.check(tree) == []
+        configure = tree / "roles" / "otel_agent" / "tasks" / "configure.yml"
+        line = _edit(configure, "{{ otel_agent_binary }} components", "{{ otel_agent_binary }} components --planted")
+        _edit(configure, "validate --config=%s", "verify --config=%s")
+        found = _only(contracts.check(tree), "cli")
+        assert {(v.item, v.where.rsplit(":", 1)[0]) for v in found} == {
+            ("otelcol-contrib components --planted", "roles/otel_agent/tasks/configure.yml"),
+            ("otelcol-contrib verify", "roles/otel_agent/tasks/configure.yml"),
+        }
+        assert any(v.where.endswith(f":{line}") for v in found)

@@ -5,7 +5,8 @@
 
 The host is a running container of the lab (`scripts/lab up`, default fm-lab-dev-1) or of the default molecule
 scenario (fm-mol-dev-1) where site.yml has deployed the agents. The agent set is every unit of it that runs
-there: otel-agent and prometheus-node-exporter (Fluent Bit and the database exporters when they are there).
+there: otel-agent and prometheus-node-exporter, the database exporters (forge-postgres-exporter-*,
+forge-pgbouncer-exporter-*) and Fluent Bit when they are there.
 For each unit it samples /proc of the unit's processes (RSS: VmRSS; CPU: utime+stime; disk: write_bytes of
 /proc/<pid>/io) over ``--seconds``, first idle, then while the synthetic workload
 (molecule/default/files/otlp_workload.py, copied to the host) sends RATE spans:metric points:log records a
@@ -23,8 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKLOAD = ROOT / "molecule" / "default" / "files" / "otlp_workload.py"
-UNITS = ("otel-agent", "prometheus-node-exporter", "fluent-bit", "prometheus-postgres-exporter",
-         "prometheus-pgbouncer-exporter")  # fmt: skip
+# unit patterns: the database exporters are one unit per server (roles/db_exporters)
+UNITS = ("otel-agent.service", "prometheus-node-exporter.service", "fluent-bit.service",
+         "forge-postgres-exporter-*.service", "forge-pgbouncer-exporter-*.service")  # fmt: skip
 TARGET_MB, TARGET_CPU = 100, 2.5
 SEED_MB, SEED_DISK_MB_DAY = 200, 100
 
@@ -37,8 +39,7 @@ def sh(host: str, script: str, check: bool = True) -> str:
 
 
 SAMPLE = r"""
-for u in %s; do
-  [ "$(systemctl is-active "$u" 2>/dev/null)" = active ] || continue
+for u in $(systemctl list-units --type=service --state=active --no-legend --plain %s | awk '{print $1}'); do
   cg=$(systemctl show -p ControlGroup --value "$u")
   for pid in $(cat "/sys/fs/cgroup/systemd$cg/cgroup.procs" 2>/dev/null || cat "/sys/fs/cgroup$cg/cgroup.procs"); do
     rss=$(awk '/^VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null)
@@ -53,7 +54,7 @@ done
 def sample(host: str) -> dict[str, dict[str, int]]:
     """{unit: {rss_kb, ticks, write_bytes}} summed over the unit's processes."""
     out: dict[str, dict[str, int]] = {}
-    for line in sh(host, SAMPLE % " ".join(UNITS)).splitlines():
+    for line in sh(host, SAMPLE % " ".join(f"'{u}'" for u in UNITS)).splitlines():
         unit, _pid, rss, cpu, wb = line.split()
         agg = out.setdefault(unit, {"rss_kb": 0, "ticks": 0, "write_bytes": 0})
         agg["rss_kb"] += int(rss)

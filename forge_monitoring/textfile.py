@@ -12,9 +12,10 @@ Collectors (the seed's infrastructure metrics):
 - ``gpu [--nvidia-smi PATH]``: ``gpu_cuda_utilization`` (percent) and ``gpu_temperature_celsius`` per GPU
   (labels gpu, uuid, name) from ``nvidia-smi --query-gpu``. No nvidia-smi on the host: the file holds only the
   collector's own gauges with ``forge_textfile_gpu_present 0``, and the run succeeds.
-- ``sync-lag (--stamp FILE | --command CMD)``: ``data_sync_lag_seconds``: the age of the stamp file a sync job
-  touches after each successful sync, or the number a command prints (e.g. psql on a replica:
-  ``SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())``).
+- ``sync-lag (--stamp FILE | --command CMD | --exporter URL [--metric NAME])``: ``data_sync_lag_seconds``: the age
+  of the stamp file a sync job touches after each successful sync, the number a command prints, or the largest
+  sample of a gauge on an exporter's page: by default the replica's ``postgresql_replication_lag_seconds``, which
+  roles/db_exporters' queries add to prometheus-postgres-exporter.
 - ``backup-age --glob PATTERN...``: ``backup_age_seconds`` and ``backup_last_size_bytes`` of the newest file the
   patterns match (``backup_present 0`` when none).
 
@@ -28,12 +29,16 @@ import csv
 import glob
 import io
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
+# a sample line of the Prometheus text format: name, optional {labels}, value (a timestamp may follow)
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})?\s+(\S+)")
 NVIDIA_QUERY = "index,uuid,name,utilization.gpu,temperature.gpu"
 
 
@@ -151,8 +156,37 @@ def gpu(nvidia_smi: str = "nvidia-smi", timeout: float = 20.0) -> list[Family]:
     return [present.add(1), util, temp]
 
 
-def sync_lag(stamp: str | None = None, command: str | None = None, now: float | None = None) -> list[Family]:
+def exporter_gauge(page: str, metric: str) -> float:
+    """The largest sample of ``metric`` on a Prometheus text page (any labels); CollectorError when it has none."""
+    values = []
+    for line in page.splitlines():
+        match = _SAMPLE.match(line)
+        if not match or match.group(1) != metric:
+            continue
+        try:
+            values.append(float(match.group(2)))
+        except ValueError as exc:
+            raise CollectorError(f"the sample {line[:80]!r} has no number") from exc
+    if not values:
+        raise CollectorError(f"the exporter's page has no {metric} sample")
+    return max(values)
+
+
+def sync_lag(
+    stamp: str | None = None,
+    command: str | None = None,
+    now: float | None = None,
+    exporter: str | None = None,
+    metric: str = "postgresql_replication_lag_seconds",
+) -> list[Family]:
     fam = Family("data_sync_lag_seconds", "Cross-site data synchronization delay, seconds.")
+    if exporter:
+        try:
+            with urllib.request.urlopen(exporter, timeout=10) as resp:  # noqa: S310 (an http URL from the inventory)
+                page = resp.read().decode("utf-8", "replace")
+        except OSError as exc:
+            raise CollectorError(f"the exporter {exporter} did not answer: {exc}") from exc
+        return [fam.add(round(max(0.0, exporter_gauge(page, metric)), 3), {"source": "exporter"})]
     if stamp:
         try:
             lag = max(0.0, (now or time.time()) - os.stat(stamp).st_mtime)
@@ -195,7 +229,7 @@ def run(args, now: float | None = None) -> tuple[int, str]:
         elif args.collector == "gpu":
             families = gpu(args.nvidia_smi)
         elif args.collector == "sync-lag":
-            families = sync_lag(args.stamp, args.command)
+            families = sync_lag(args.stamp, args.command, exporter=args.exporter, metric=args.metric)
         else:
             families = backup_age(args.glob)
     except (CollectorError, OSError, subprocess.TimeoutExpired) as exc:
@@ -221,9 +255,12 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="collector", required=True)
     sub.add_parser("log-size").add_argument("--glob", action="append", required=True)
     sub.add_parser("gpu").add_argument("--nvidia-smi", default="nvidia-smi")
-    lag = sub.add_parser("sync-lag").add_mutually_exclusive_group(required=True)
+    lag_parser = sub.add_parser("sync-lag")
+    lag_parser.add_argument("--metric", default="postgresql_replication_lag_seconds")
+    lag = lag_parser.add_mutually_exclusive_group(required=True)
     lag.add_argument("--stamp")
     lag.add_argument("--command")
+    lag.add_argument("--exporter", help="an exporter's metrics URL; --metric names the gauge")
     sub.add_parser("backup-age").add_argument("--glob", action="append", required=True)
     return p
 

@@ -4,6 +4,8 @@ two or more variables, with the role's default where the inventory does not set 
 
 from __future__ import annotations
 
+from forge_monitoring.db_exporters import forge_db_exporter_instances
+from forge_monitoring.errors import FilterError
 from forge_monitoring.hostvars import UNSET
 
 
@@ -50,6 +52,8 @@ def problems(inv):  # noqa: PLR0912 (one branch per role)
             out += _distinct_ports(
                 host, {n: val("signoz_ingest", n) for n in ("signoz_ingest_grpc_port", "signoz_ingest_http_port")}
             )
+        if "db_exporters" in roles:
+            out += _db_exporters(host, val)
         if "firewall" in roles:
             out += _firewall(inv, host, val)
         if "frontend" in roles:
@@ -120,4 +124,22 @@ def _frontend(host, val):
         )
     ports = {n: val("frontend", n) for n in ("frontend_https_port", "frontend_alt_https_port", "frontend_http_port")}
     out += _distinct_ports(host, ports)
+    return out
+
+
+def _db_exporters(host, val):
+    """roles/db_exporters' lists as the role reads them (forge_monitoring/db_exporters.py; never the passwords), and
+    a loopback listen address: only the local agent scrapes the exporters."""
+    postgres, pgbouncer = val("db_exporters", "db_exporters_postgres"), val("db_exporters", "db_exporters_pgbouncer")
+    address = val("db_exporters", "db_exporters_listen_address")
+    out = []
+    if isinstance(address, str) and not (address == "::1" or address.startswith("127.")):
+        out.append(f"{host}: db_exporters_listen_address is {address!r}; expected a loopback address (127.0.0.0/8 or "
+                   "::1): only the local agent scrapes the exporters")  # fmt: skip
+    if UNSET in (postgres, pgbouncer):
+        return out
+    try:
+        forge_db_exporter_instances(postgres, pgbouncer, address if isinstance(address, str) else "127.0.0.1")
+    except FilterError as exc:
+        out.append(f"{host}: {str(exc).removeprefix('forge_db_exporter_instances: ')}")
     return out

@@ -113,6 +113,54 @@ CASES = {
             "substitute: expected otelcol-contrib (versions.yml) in production"
         ],
     ),
+    "two database exporters on one port": (
+        host(
+            DEV1,
+            db_exporters_postgres=[
+                {
+                    "name": "primary",
+                    "host": "10.20.0.30",
+                    "user": "forge_monitor",
+                    "password": "pw-Secret-1",
+                    "listen_port": 9187,
+                },
+            ],
+            db_exporters_pgbouncer=[
+                {
+                    "name": "pool",
+                    "host": "10.20.0.30",
+                    "user": "forge_monitor",
+                    "password": "pw-Secret-1",
+                    "listen_port": 9187,
+                },
+            ],
+        ),
+        [
+            f"{DEV1}: db_exporters_pgbouncer (pool).listen_port 9187 is also the port of db_exporters_postgres "
+            "(primary), expected one port per exporter"
+        ],
+    ),
+    "a database exporter entry with libpq's key name, and the exporters on the LAN": (
+        host(
+            DEV1,
+            db_exporters_listen_address="0.0.0.0",
+            db_exporters_postgres=[
+                {
+                    "name": "primary",
+                    "host": "10.20.0.30",
+                    "dbname": "trading",
+                    "user": "forge_monitor",
+                    "password": "pw-Secret-1",
+                    "listen_port": 9187,
+                },
+            ],
+        ),
+        [
+            f"{DEV1}: db_exporters_listen_address is '0.0.0.0'; expected a loopback address",
+            f"{DEV1}: db_exporters_postgres[0] has unknown keys dbname (known: name, host, user, password, "
+            "listen_port, port, database, sslmode)",
+        ],
+    ),
     "a fixture build's sha256 under the upstream version": (
         allvars(artifact_manifest=signoz_release(sha256=FIXTURE_SHA, checksum_url=None)),
         [f"{VMS}: artifact_manifest.signoz.arch.amd64.sha256 is {FIXTURE_SHA}, the sha256 of a fixture build"],
@@ -573,3 +621,10 @@ def test_invalid_inventory_stops_in_preflight(results, name):
     recap = out.split("PLAY RECAP", 1)[1]
     assert re.findall(r"^(\S+)\s+: ok=", recap, re.MULTILINE) == ["localhost"]
     assert "UNREACHABLE" not in out
+
+
+def test_the_database_passwords_are_never_shown(results):
+    """The rows with roles/db_exporters entries name the variable and the instance, never the password."""
+    for name in ("two database exporters on one port", "a database exporter entry with libpq's key name, and the "
+                 "exporters on the LAN"):  # fmt: skip
+        assert "pw-Secret-1" not in results[name][1], name

@@ -34,6 +34,7 @@ NEEDS = {
         "PrivateDevices": "no",
     },
     "otel-agent.service": {"ReadWritePaths": "/var/lib/otel-agent", "CapabilityBoundingSet": ""},
+    "forge-db-exporter.service": {"ReadWritePaths": None, "CapabilityBoundingSet": ""},
     "forge-firewall.service": {
         "ReadWritePaths": None,
         "CapabilityBoundingSet": "CAP_NET_ADMIN",

@@ -6,10 +6,12 @@ query it is asked and prints a sample). The samples are written in nvidia-smi's 
 (docs/testing.md). node_exporter itself parses what these write in the default scenario.
 """
 
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -107,6 +109,40 @@ def test_sync_lag_from_a_stamp_and_from_a_command(tmp_path):
     assert rc == 1 and "expected seconds" in err
     rc, _, err = collect(tmp_path, "sync-lag", "--stamp", str(tmp_path / "never"))
     assert rc == 1 and "does not exist" in err
+
+
+def test_sync_lag_from_an_exporters_gauge(tmp_path):
+    """--exporter: the largest sample of the gauge on a real HTTP page (the replica's postgres exporter in the lab)."""
+    page = (
+        "# HELP postgresql_replication_lag_seconds x\n# TYPE postgresql_replication_lag_seconds gauge\n"
+        'postgresql_replication_lag_seconds{server="a"} 1.5\npostgresql_replication_lag_seconds{server="b"} 7.25\n'
+        "postgresql_replication_lag_seconds_count 99\npg_up 1\n"
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (the stdlib's name)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(page.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/metrics"
+    try:
+        rc, text, _ = collect(tmp_path, "sync-lag", "--exporter", url)
+        assert rc == 0 and 'data_sync_lag_seconds{source="exporter"} 7.25' in text
+        rc, text, _ = collect(tmp_path, "sync-lag", "--exporter", url, "--metric", "pg_up")
+        assert rc == 0 and 'data_sync_lag_seconds{source="exporter"} 1' in text
+        rc, text, err = collect(tmp_path, "sync-lag", "--exporter", url, "--metric", "no_such_gauge")
+        assert rc == 1 and "no no_such_gauge sample" in err and "forge_textfile_collector_success" in text
+    finally:
+        server.shutdown()
+        server.server_close()
+    rc, _, err = collect(tmp_path, "sync-lag", "--exporter", url)
+    assert rc == 1 and "did not answer" in err
 
 
 def test_backup_age_of_the_newest_backup(tmp_path):

@@ -195,6 +195,77 @@ def test_textfile_collectors_feed_node_exporter(host):
     assert host.file(f"{TEXTFILE_DIR}/gpu.prom").mode == 0o644
 
 
+# ---- roles/db_exporters against a real PostgreSQL primary, its streaming replica and pgBouncer (prepare.yml) ----
+DB_EXPORTERS = {"postgres-primary": 9187, "postgres-replica": 9188, "pgbouncer-pgbouncer": 9127}
+
+
+def _exporter(host, port):
+    return host.check_output(f"curl -sf -m 5 http://127.0.0.1:{port}/metrics")
+
+
+def _gauge(page, name):
+    found = re.search(rf"^{name}(?:{{[^}}]*}})? (\S+)$", page, re.M)
+    return float(found.group(1)) if found else None
+
+
+@pytest.mark.hosts("fm-mol-dev-1")
+def test_db_exporters_read_the_primary_the_replica_and_pgbouncer(host):
+    """One exporter per server on the loopback, each reading its database; the seed's postgresql_connection_pool_usage;
+    the credentials only in root's 0600 environment files; the packages' own units masked."""
+    for job, port in DB_EXPORTERS.items():
+        kind, name = job.split("-", 1)
+        unit = host.service(f"forge-{kind}-exporter-{name}.service")
+        assert unit.is_running and unit.is_enabled, job
+        env = host.file(f"/etc/forge/db-exporters/forge-{kind}-exporter-{name}.env")
+        assert (env.user, env.group, env.mode) == ("root", "root", 0o600), job
+        listening = host.check_output(f"ss -Htln 'sport = :{port}'").split()
+        assert listening[3] == f"127.0.0.1:{port}", (job, listening)
+        shown = host.check_output(f"systemctl show forge-{kind}-exporter-{name} -p Environment -p ExecStart")
+        assert "Monitor" not in shown, f"{job}: the password is in the unit"
+    primary, replica = _exporter(host, 9187), _exporter(host, 9188)
+    assert _gauge(primary, "pg_up") == 1 and _gauge(replica, "pg_up") == 1
+    assert _gauge(primary, "postgresql_replication_is_replica") == 0
+    assert _gauge(replica, "postgresql_replication_is_replica") == 1
+    assert _gauge(primary, "postgresql_replication_streaming_replicas") == 1
+    assert 0 < _gauge(primary, "postgresql_connection_pool_usage") <= 1
+    bouncer = _exporter(host, 9127)
+    assert _gauge(bouncer, "pgbouncer_up") == 1
+    assert re.search(r'^pgbouncer_databases_current_connections\{[^}]*name="trading"', bouncer, re.M), bouncer
+    # the primary's exporter connects with TLS (sslmode require, the default): its session shows ssl
+    ssl = host.check_output(
+        'runuser -u postgres -- psql -Atqc "SELECT bool_or(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a '
+        "USING (pid) WHERE a.usename = 'forge_monitor'\""
+    )
+    assert ssl == "t", ssl
+    for unit in ("prometheus-postgres-exporter", "prometheus-pgbouncer-exporter"):
+        assert host.check_output(f"systemctl is-enabled {unit} || true") == "masked"
+    # Debian 13's Go exporter, from the pinned .deb (versions.yml apt_debs), on this Debian 12 host
+    assert host.package("prometheus-pgbouncer-exporter").version == "1:0.10.2-2"
+
+
+@pytest.mark.hosts("fm-mol-dev-1")
+def test_replication_lag_is_measured_and_becomes_data_sync_lag(host):
+    """With replay paused on the replica while the primary writes, the replica's exporter shows the lag growing and
+    the sync-lag textfile collector turns it into data_sync_lag_seconds; resumed, it falls back to 0."""
+    sql = "runuser -u postgres -- psql -Atq -v ON_ERROR_STOP=1"
+    host.run_expect([0], f"{sql} -p 5433 -c 'SELECT pg_wal_replay_pause()'")
+    try:
+        host.run_expect([0], f"{sql} -p 5432 -c 'INSERT INTO trades DEFAULT VALUES'")
+        time.sleep(6)
+        host.run_expect([0], f"{sql} -p 5432 -c 'INSERT INTO trades DEFAULT VALUES'")
+        lag = _gauge(_exporter(host, 9188), "postgresql_replication_lag_seconds")
+        assert lag is not None and lag >= 4, lag
+        host.run_expect([0], "systemctl start forge-textfile-data_sync.service")
+        found, metrics = _scrape(host, r'^data_sync_lag_seconds\{source="exporter"\} (\S+)$')
+        assert found and float(found.group(1)) >= 4, metrics
+    finally:
+        host.run_expect([0], f"{sql} -p 5433 -c 'SELECT pg_wal_replay_resume()'")
+    deadline = time.monotonic() + 30
+    while _gauge(_exporter(host, 9188), "postgresql_replication_lag_seconds") != 0:
+        assert time.monotonic() < deadline, "the replica did not catch up"
+        time.sleep(1)
+
+
 @pytest.mark.hosts(*DEV_HOSTS)
 def test_otel_agent_runs_in_its_budget_with_a_validated_config(host):
     """roles/otel_agent: the release from roles/artifact, the config the binary's own validate accepts, OTLP only on

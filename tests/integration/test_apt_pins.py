@@ -9,8 +9,10 @@ for the versions it knows, so a moved pin fails here in a second, naming the ver
 
 from __future__ import annotations
 
+import lzma
 import shutil
 import subprocess
+import urllib.request
 
 import pytest
 import yaml
@@ -49,3 +51,21 @@ def test_every_debian_pin_is_in_the_archive():
         if version not in have:
             missing[name] = f"pinned {version}, the archive has {', '.join(have) or 'nothing'}"
     assert not missing, f"versions.yml pins the archive no longer serves: {missing}"
+
+
+def test_every_pinned_deb_is_the_one_its_suite_serves():
+    """versions.yml apt_debs: the version, pool path and sha256 are what the suite's Packages index (on the mirror
+    the controller's apt uses, as the hosts do) says today; a superseded or altered file fails here, not in a deploy."""
+    mirror = subprocess.run([str(ROOT / "scripts/apt-mirror.sh"), "main"], capture_output=True, text=True, check=False)
+    base = mirror.stdout.strip() or "http://deb.debian.org/debian/"
+    debs = yaml.safe_load((ROOT / "versions.yml").read_text())["forge_versions"]["apt_debs"]
+    assert debs, "versions.yml has no apt_debs"
+    for name, pin in debs.items():
+        url = f"{base.rstrip('/')}/dists/{pin['suite']}/main/binary-amd64/Packages.xz"
+        with urllib.request.urlopen(url, timeout=60) as resp:  # noqa: S310 (the Debian mirror)
+            index = lzma.decompress(resp.read()).decode()
+        stanza = next((s for s in index.split("\n\n") if s.startswith(f"Package: {name}\n")), "")
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and not line[0].isspace())
+        assert fields, f"{name}: not in {pin['suite']}'s Packages index ({url})"
+        got = (fields.get("Version"), fields.get("Filename"), fields.get("SHA256"))
+        assert got == (pin["version"], pin["path"], pin["sha256"]), f"{name}: versions.yml pins {pin}, {url} has {got}"

@@ -59,11 +59,11 @@ def docker(name: str, script: str) -> None:
         raise SystemExit(f"{name}: {script[:60]!r} failed: {proc.stderr.strip()}")
 
 
-def play(which: str, extra: list[str]) -> tuple[float, int, int]:
+def play(inventory: str, which: str, extra: list[str]) -> tuple[float, int, int]:
     """(seconds, tasks ok+changed, changed) of one ansible-playbook run; stops the bench when it fails."""
     env = {**os.environ, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
     start = time.monotonic()
-    proc = sh([str(ROOT / ".venv/bin/ansible-playbook"), "-i", INVENTORY, PLAYBOOK[which], *extra], env=env)
+    proc = sh([str(ROOT / ".venv/bin/ansible-playbook"), "-i", inventory, PLAYBOOK[which], *extra], env=env)
     seconds = time.monotonic() - start
     recap = re.findall(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", proc.stdout)
     if proc.returncode != 0 or not recap or any(int(r[3]) or int(r[2]) for r in recap):
@@ -72,12 +72,10 @@ def play(which: str, extra: list[str]) -> tuple[float, int, int]:
 
 
 def main() -> None:
-    global INVENTORY  # noqa: PLW0603 (one setting for the helpers)
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--inventory", default="inventories/lab")
     p.add_argument("--rounds", type=int, default=2)
     args = p.parse_args()
-    INVENTORY = args.inventory
     tarballs = sorted(
         (ROOT / ".cache/fixtures/artifacts/otelcol-debian").glob("*/*/otelcol-debian_*_linux_amd64.tar.gz")
     )
@@ -85,7 +83,7 @@ def main() -> None:
         raise SystemExit("no otelcol-debian tarball in .cache/fixtures/artifacts: run scripts/lab up first")
     tarball = tarballs[-1]
     version = re.search(r"otelcol-debian_(\d+\.\d+\.\d+)", tarball.name).group(1)
-    agents = hosts(INVENTORY)
+    agents = hosts(args.inventory)
     names = [container(h) for h in agents]
     for name in names:
         proc = sh(["docker", "cp", str(tarball), f"{name}:{TARBALL_ON_HOST}"])
@@ -100,7 +98,7 @@ def main() -> None:
                     if phase == "cold":
                         for name in names:
                             docker(name, RESET[which])
-                    result = play(which, grafana_vars if which == "grafana" else [])
+                    result = play(args.inventory, which, grafana_vars if which == "grafana" else [])
                     key = (which, phase)
                     best[key] = min(best.get(key, result), result)
     finally:
@@ -122,8 +120,6 @@ def main() -> None:
         "config too (its template's `validate`); it downloads with no checksum and reloads systemd on every run."
     )
 
-
-INVENTORY = "inventories/lab"
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ a password is never part of a message.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Any
 from urllib.parse import quote
@@ -82,10 +83,9 @@ def _instance(kind: str, index: int, item: Any, listen_address: str) -> dict[str
     return inst
 
 
-def forge_db_exporter_instances(postgres: Any, pgbouncer: Any, listen_address: str = "127.0.0.1") -> list[dict]:
-    """The exporters to run, validated, with their defaults filled in and their unit, environment file, scrape job,
-    endpoint and index in their list named; without the password. ``postgres``: db_exporters_postgres;
-    ``pgbouncer``: db_exporters_pgbouncer."""
+def _checked(postgres: Any, pgbouncer: Any, listen_address: Any) -> tuple[list[dict], list[str]]:
+    """(the valid instances, every problem of the lists and the address): one message per bad entry, so that
+    preflight reports them all in one run."""
     need(
         NAME,
         postgres,
@@ -99,22 +99,52 @@ def forge_db_exporter_instances(postgres: Any, pgbouncer: Any, listen_address: s
         "db_exporters_pgbouncer: a list of {name, host, port, user, password, sslmode, listen_port}",
     )
     need(NAME, listen_address, str, "db_exporters_listen_address: an IP address")
-    out = [_instance("postgres", i, item, listen_address) for i, item in enumerate(postgres)]
-    out += [_instance("pgbouncer", i, item, listen_address) for i, item in enumerate(pgbouncer)]
-    seen: dict[tuple[str, str], str] = {}
+    problems = []
+    try:
+        loopback = ipaddress.ip_address(listen_address).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        problems.append(
+            f"db_exporters_listen_address is {listen_address!r}; expected a loopback address (127.0.0.0/8 or ::1): "
+            "only the local agent scrapes the exporters"
+        )
+    out = []
+    for kind, items in (("postgres", postgres), ("pgbouncer", pgbouncer)):
+        for i, item in enumerate(items):
+            try:
+                out.append(_instance(kind, i, item, listen_address))
+            except FilterError as exc:
+                problems.append(str(exc).removeprefix(f"{NAME}: "))
+    seen: set[tuple[str, str]] = set()
     ports: dict[int, str] = {}
     for inst in out:
-        key = (inst["kind"], inst["name"])
         label = f"{VARIABLE[inst['kind']]} ({inst['name']})"
-        if key in seen:
-            raise FilterError(f"{NAME}: {VARIABLE[inst['kind']]} names {inst['name']!r} twice, expected unique names")
-        seen[key] = label
+        if (inst["kind"], inst["name"]) in seen:
+            problems.append(f"{VARIABLE[inst['kind']]} names {inst['name']!r} twice, expected unique names")
+        seen.add((inst["kind"], inst["name"]))
         if inst["listen_port"] in ports:
-            raise FilterError(
-                f"{NAME}: {label}.listen_port {inst['listen_port']} is also the port of "
-                f"{ports[inst['listen_port']]}, expected one port per exporter"
+            problems.append(
+                f"{label}.listen_port {inst['listen_port']} is also the port of {ports[inst['listen_port']]}, "
+                "expected one port per exporter"
             )
-        ports[inst["listen_port"]] = label
+        ports.setdefault(inst["listen_port"], label)
+    return out, problems
+
+
+def forge_db_exporter_problems(postgres: Any, pgbouncer: Any, listen_address: Any = "127.0.0.1") -> list[str]:
+    """Every problem of roles/db_exporters' inputs (forge_monitoring/checks/roles.py lists them in preflight)."""
+    return _checked(postgres, pgbouncer, listen_address)[1]
+
+
+def forge_db_exporter_instances(postgres: Any, pgbouncer: Any, listen_address: str = "127.0.0.1") -> list[dict]:
+    """The exporters to run, validated, with their defaults filled in and their unit, environment file, scrape job,
+    endpoint and index in their list named; without the password. ``postgres``: db_exporters_postgres;
+    ``pgbouncer``: db_exporters_pgbouncer; ``listen_address``: a loopback address. Bad input raises FilterError
+    naming every problem."""
+    out, problems = _checked(postgres, pgbouncer, listen_address)
+    if problems:
+        raise FilterError(f"{NAME}: " + "; ".join(problems))
     return out
 
 

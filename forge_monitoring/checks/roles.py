@@ -4,7 +4,7 @@ two or more variables, with the role's default where the inventory does not set 
 
 from __future__ import annotations
 
-from forge_monitoring.db_exporters import forge_db_exporter_instances
+from forge_monitoring.db_exporters import forge_db_exporter_problems
 from forge_monitoring.errors import FilterError
 from forge_monitoring.hostvars import UNSET
 
@@ -128,18 +128,13 @@ def _frontend(host, val):
 
 
 def _db_exporters(host, val):
-    """roles/db_exporters' lists as the role reads them (forge_monitoring/db_exporters.py; never the passwords), and
-    a loopback listen address: only the local agent scrapes the exporters."""
+    """roles/db_exporters' lists and listen address as the role reads them (forge_monitoring/db_exporters.py, the one
+    place of these rules; never the passwords)."""
     postgres, pgbouncer = val("db_exporters", "db_exporters_postgres"), val("db_exporters", "db_exporters_pgbouncer")
     address = val("db_exporters", "db_exporters_listen_address")
-    out = []
-    if isinstance(address, str) and not (address == "::1" or address.startswith("127.")):
-        out.append(f"{host}: db_exporters_listen_address is {address!r}; expected a loopback address (127.0.0.0/8 or "
-                   "::1): only the local agent scrapes the exporters")  # fmt: skip
-    if UNSET in (postgres, pgbouncer):
-        return out
+    if UNSET in (postgres, pgbouncer, address):
+        return []
     try:
-        forge_db_exporter_instances(postgres, pgbouncer, address if isinstance(address, str) else "127.0.0.1")
+        return [f"{host}: {p}" for p in forge_db_exporter_problems(postgres, pgbouncer, address)]
     except FilterError as exc:
-        out.append(f"{host}: {str(exc).removeprefix('forge_db_exporter_instances: ')}")
-    return out
+        return [f"{host}: {str(exc).removeprefix('forge_db_exporter_instances: ')}"]

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from forge_monitoring.db_exporters import (
     forge_db_exporter_dsn,
     forge_db_exporter_instances,
+    forge_db_exporter_problems,
     forge_db_exporter_scrape_jobs,
 )
 from forge_monitoring.errors import FilterError
@@ -102,3 +103,25 @@ def test_bad_entries_are_refused_naming_the_variable_and_never_the_password(post
 def test_the_same_name_may_serve_both_kinds():
     out = forge_db_exporter_instances([{**PRIMARY, "name": "main"}], [{**BOUNCER, "name": "main"}])
     assert [i["unit"] for i in out] == ["forge-postgres-exporter-main.service", "forge-pgbouncer-exporter-main.service"]
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "10.0.0.5", "::", "localhost", ""])
+def test_only_a_loopback_address_is_taken(address):
+    with pytest.raises(FilterError, match=r"db_exporters_listen_address is .*expected a loopback address"):
+        forge_db_exporter_instances([PRIMARY], [], address)
+
+
+def test_every_problem_is_named_at_once():
+    """Preflight lists them all in one run (forge_monitoring/checks/roles.py)."""
+    problems = forge_db_exporter_problems(
+        [{**PRIMARY, "sslmode": "prefer"}, {**PRIMARY, "name": "b", "dbname": "x"}],
+        [{**BOUNCER, "listen_port": 9187}, {**BOUNCER, "name": "pool2", "listen_port": 9187}],
+        "0.0.0.0",
+    )
+    assert len(problems) == 4, problems
+    assert problems[0].startswith("db_exporters_listen_address is '0.0.0.0'")
+    assert "(primary).sslmode is 'prefer'" in problems[1] and "unknown keys dbname" in problems[2]
+    clash = "db_exporters_pgbouncer (pool2).listen_port 9187 is also the port of db_exporters_pgbouncer (pool)"
+    assert clash in problems[3]
+    assert forge_db_exporter_problems([PRIMARY, REPLICA], [BOUNCER], "127.0.0.1") == []
+    assert all(SECRET not in p for p in problems)
